@@ -1,0 +1,12 @@
+/* Rill: TensorFlow 1.x's programming model in C. Include this one header. */
+#ifndef RILL_H
+#define RILL_H
+#include "rill/status.h"
+#include "rill/tensor.h"
+#include "rill/graph.h"
+#include "rill/session.h"
+#include "rill/ops.h"
+#include "rill/train.h"
+#include "rill/data.h"
+#define RILL_VERSION "0.1.0"
+#endif

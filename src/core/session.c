@@ -1,0 +1,684 @@
+/* Sessions and the executor.
+ *
+ * A run signature (feeds, fetches, targets) compiles once into a plan: the needed ops in
+ * creation order (op ids are a topological order, since an op's inputs exist before it),
+ * each with its kernel, where its inputs come from, and which buffers die after it. A run
+ * then walks the steps with no planning, hashing or string work. Variable values live in the
+ * session's per-op resource slots; a read of an uninitialized one fails like TF's. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/internal.h"
+#include "core/threadpool.h"
+
+void rill__status_vset(rill_status *s, rill_code code, const char *fmt, va_list ap);
+extern void openblas_set_num_threads(int n);
+
+enum { SRC_SLOT, SRC_VAR };
+
+typedef struct src {
+  int kind;
+  int idx;            /* slot index, or op id for SRC_VAR */
+  bool forwardable;   /* this step is the slot's last reader and nothing else holds it */
+} src;
+
+typedef struct step {
+  rill_op *op;
+  rill_kernel_fn kernel;
+  int n_in;
+  src *in;
+  int out_base;       /* first output slot */
+  int n_release;
+  int *release;       /* slots whose last reader is this step */
+} step;
+
+typedef struct plan {
+  int n_feeds, n_fetches, n_targets;
+  rill_output *feeds, *fetches;
+  rill_op **targets;
+  int n_steps;
+  step *steps;
+  int n_slots;
+  int max_inputs;
+  int *feed_slot;
+  src *fetch_src;
+  rill_tensor **scratch;       /* slot values, reused run to run */
+  void *scratch_in;            /* per-step input arrays */
+  atomic_flag busy;
+  struct plan *next;
+} plan;
+
+/* Per-op session state: a variable's value, a kernel's private state. Stored in fixed-size
+ * chunks so that pointers stay valid while the graph grows and other runs go on. */
+typedef struct resource {
+  rill_tensor *tensor;
+  void *state;
+  void (*free_state)(void *);
+} resource;
+#define RES_CHUNK 256
+#define RES_MAX_CHUNKS 16384
+
+struct rill_session {
+  rill_graph *g;
+  rill_session_options opts;
+  rill_threadpool *pool;
+  pthread_mutex_t mu;          /* plan cache, resources table, placement log */
+  plan *plans;
+  int n_plans;
+  resource *res[RES_MAX_CHUNKS];
+  bool *logged;
+  int logged_cap;
+};
+
+struct rill_kctx {
+  rill_session *s;
+  rill_op *op;
+  rill_tensor **in;
+  rill_tensor ***ref;
+  const src *srcs;
+  int n_in;
+  rill_tensor **out;
+  rill_status *st;
+};
+
+static resource *res_at(rill_session *s, int id) {
+  resource *chunk = s->res[id / RES_CHUNK];
+  return chunk ? &chunk[id % RES_CHUNK] : NULL;
+}
+
+static bool res_ensure(rill_session *s, int n_ops) {
+  for (int c = 0; c * RES_CHUNK < n_ops; c++) {
+    if (c >= RES_MAX_CHUNKS) return false;
+    if (!s->res[c] && !(s->res[c] = calloc(RES_CHUNK, sizeof(resource)))) return false;
+  }
+  return true;
+}
+
+rill_session_options rill_session_options_default(void) {
+  rill_session_options o;
+  memset(&o, 0, sizeof o);
+  return o;
+}
+
+static _Thread_local rill_session *tls_default_session;
+
+rill_session *rill_session_new(rill_graph *g, const rill_session_options *opts, rill_status *st) {
+  if (!g) {
+    rill_status_set(st, RILL_INVALID_ARGUMENT, "rill_session_new: graph is NULL");
+    return NULL;
+  }
+  rill_session *s = calloc(1, sizeof *s);
+  if (!s) {
+    rill_status_set(st, RILL_RESOURCE_EXHAUSTED, "out of memory creating a session");
+    return NULL;
+  }
+  s->g = g;
+  s->opts = opts ? *opts : rill_session_options_default();
+  int threads = s->opts.intra_op_threads;
+  if (threads <= 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = n > 0 ? (int)n : 1;
+  }
+  s->opts.intra_op_threads = threads;
+  s->pool = rill_threadpool_new(threads);
+  openblas_set_num_threads(threads);
+  pthread_mutex_init(&s->mu, NULL);
+  rill_status_clear(st);
+  return s;
+}
+
+static void plan_free(plan *p) {
+  if (!p) return;
+  for (int i = 0; i < p->n_steps; i++) {
+    free(p->steps[i].in);
+    free(p->steps[i].release);
+  }
+  free(p->steps);
+  free(p->feeds);
+  free(p->fetches);
+  free(p->targets);
+  free(p->feed_slot);
+  free(p->fetch_src);
+  free(p->scratch);
+  free(p->scratch_in);
+  free(p);
+}
+
+void rill_session_delete(rill_session *s) {
+  if (!s) return;
+  if (tls_default_session == s) tls_default_session = NULL;
+  for (plan *p = s->plans, *n; p; p = n) {
+    n = p->next;
+    plan_free(p);
+  }
+  for (int c = 0; c < RES_MAX_CHUNKS && s->res[c]; c++) {
+    for (int i = 0; i < RES_CHUNK; i++) {
+      rill_tensor_unref(s->res[c][i].tensor);
+      if (s->res[c][i].free_state) s->res[c][i].free_state(s->res[c][i].state);
+    }
+    free(s->res[c]);
+  }
+  free(s->logged);
+  rill_threadpool_delete(s->pool);
+  pthread_mutex_destroy(&s->mu);
+  free(s);
+}
+
+rill_graph *rill_session_graph(const rill_session *s) { return s->g; }
+int rill_session_num_plans(const rill_session *s) { return s->n_plans; }
+
+/* ---- planning ---- */
+
+static bool same_sig(const plan *p, const rill_output *feeds, int nf, const rill_output *fetches, int nx,
+                     rill_op *const *targets, int nt) {
+  if (p->n_feeds != nf || p->n_fetches != nx || p->n_targets != nt) return false;
+  for (int i = 0; i < nf; i++)
+    if (p->feeds[i].op != feeds[i].op || p->feeds[i].index != feeds[i].index) return false;
+  for (int i = 0; i < nx; i++)
+    if (p->fetches[i].op != fetches[i].op || p->fetches[i].index != fetches[i].index) return false;
+  for (int i = 0; i < nt; i++)
+    if (p->targets[i] != targets[i]) return false;
+  return true;
+}
+
+static int fed_index(const rill_output *feeds, int nf, rill_output o) {
+  for (int i = 0; i < nf; i++)
+    if (feeds[i].op == o.op && feeds[i].index == o.index) return i;
+  return -1;
+}
+
+static bool check_device(rill_session *s, rill_op *op, rill_status *st) {
+  const char *d = op->device;
+  if (!d || !*d) return true;
+  const char *dev = strstr(d, "/device:");
+  if (!dev || !strncmp(dev, "/device:CPU:", 12)) return true;
+  if (s->opts.allow_soft_placement) return true;
+  rill_status_set(st, RILL_INVALID_ARGUMENT,
+                  "Cannot assign a device for operation %s: Operation was explicitly assigned to %s but available "
+                  "devices are [ /job:localhost/replica:0/task:0/device:CPU:0 ]. Make sure the device "
+                  "specification refers to a valid device.",
+                  op->name, d);
+  return false;
+}
+
+static void log_placement(rill_session *s, rill_op *op) {
+  if (!s->opts.log_device_placement) return;
+  if (op->id >= s->logged_cap) {
+    int nc = s->logged_cap ? s->logged_cap : 256;
+    while (nc <= op->id) nc *= 2;
+    bool *l = realloc(s->logged, (size_t)nc);
+    if (!l) return;
+    memset(l + s->logged_cap, 0, (size_t)(nc - s->logged_cap));
+    s->logged = l;
+    s->logged_cap = nc;
+  }
+  if (s->logged[op->id]) return;
+  s->logged[op->id] = true;
+  fprintf(s->opts.log ? s->opts.log : stderr, "%s: (%s): /job:localhost/replica:0/task:0/device:CPU:0\n", op->name,
+          op->def->type);
+}
+
+static bool is_var_source(const rill_op *op) { return (op->def->flags & RILL_OP_REF_OUTPUT) != 0; }
+
+static plan *compile(rill_session *s, const rill_output *feeds, int nf, const rill_output *fetches, int nx,
+                     rill_op *const *targets, int nt, rill_status *st) {
+  rill_graph *g = s->g;
+  int n_ops = g->n_ops;
+  plan *p = calloc(1, sizeof *p);
+  bool *needed = calloc((size_t)n_ops + 1, 1);
+  int *stack = malloc(((size_t)n_ops + 1) * sizeof(int));
+  int *slot_base = malloc(((size_t)n_ops + 1) * sizeof(int));
+  int *readers = NULL;
+  if (!p || !needed || !stack || !slot_base) goto oom;
+  p->n_feeds = nf;
+  p->n_fetches = nx;
+  p->n_targets = nt;
+  p->feeds = malloc(((size_t)nf + 1) * sizeof(rill_output));
+  p->fetches = malloc(((size_t)nx + 1) * sizeof(rill_output));
+  p->targets = malloc(((size_t)nt + 1) * sizeof(rill_op *));
+  p->feed_slot = malloc(((size_t)nf + 1) * sizeof(int));
+  p->fetch_src = calloc((size_t)nx + 1, sizeof(src));
+  if (!p->feeds || !p->fetches || !p->targets || !p->feed_slot || !p->fetch_src) goto oom;
+  if (nf) memcpy(p->feeds, feeds, (size_t)nf * sizeof *feeds);
+  if (nx) memcpy(p->fetches, fetches, (size_t)nx * sizeof *fetches);
+  if (nt) memcpy(p->targets, targets, (size_t)nt * sizeof *targets);
+
+  /* validate the signature */
+  for (int i = 0; i < nf + nx; i++) {
+    rill_output o = i < nf ? feeds[i] : fetches[i - nf];
+    const char *what = i < nf ? "feed" : "fetch";
+    if (!o.op) {
+      rill_status_set(st, RILL_INVALID_ARGUMENT, "%s %d is an empty tensor (a builder failed: %s)", what,
+                      i < nf ? i : i - nf, rill_status_message(&g->status));
+      goto fail;
+    }
+    if (o.op->graph != g) {
+      rill_status_set(st, RILL_INVALID_ARGUMENT, "Tensor %s:%d is not an element of this graph.", o.op->name,
+                      o.index);
+      goto fail;
+    }
+    if (o.index < 0 || o.index >= o.op->n_outputs) {
+      rill_status_set(st, RILL_INVALID_ARGUMENT, "op '%s' has no output %d", o.op->name, o.index);
+      goto fail;
+    }
+  }
+  for (int i = 0; i < nt; i++) {
+    if (!targets[i]) {
+      rill_status_set(st, RILL_INVALID_ARGUMENT, "target %d is NULL (a builder failed: %s)", i,
+                      rill_status_message(&g->status));
+      goto fail;
+    }
+    if (targets[i]->graph != g) {
+      rill_status_set(st, RILL_INVALID_ARGUMENT, "Operation %s is not an element of this graph.", targets[i]->name);
+      goto fail;
+    }
+  }
+
+  /* which ops are needed: walk back from fetches and targets; a fed output cuts its producer */
+  int sp = 0;
+  for (int i = 0; i < nx; i++)
+    if (fed_index(feeds, nf, fetches[i]) < 0 && !needed[fetches[i].op->id]) {
+      needed[fetches[i].op->id] = true;
+      stack[sp++] = fetches[i].op->id;
+    }
+  for (int i = 0; i < nt; i++)
+    if (!needed[targets[i]->id]) {
+      needed[targets[i]->id] = true;
+      stack[sp++] = targets[i]->id;
+    }
+  while (sp) {
+    rill_op *op = g->ops[stack[--sp]];
+    for (int i = 0; i < op->n_inputs; i++) {
+      rill_output in = op->inputs[i];
+      if (fed_index(feeds, nf, in) >= 0 || needed[in.op->id]) continue;
+      needed[in.op->id] = true;
+      stack[sp++] = in.op->id;
+    }
+    for (int i = 0; i < op->n_control; i++)
+      if (!needed[op->control[i]->id]) {
+        needed[op->control[i]->id] = true;
+        stack[sp++] = op->control[i]->id;
+      }
+  }
+
+  /* slots: every output of a needed op, then one per feed */
+  int n_slots = 0;
+  for (int i = 0; i < n_ops; i++) {
+    slot_base[i] = n_slots;
+    if (needed[i]) n_slots += g->ops[i]->n_outputs;
+  }
+  for (int i = 0; i < nf; i++) p->feed_slot[i] = n_slots++;
+  p->n_slots = n_slots;
+  readers = calloc((size_t)n_slots + 1, sizeof(int));
+  if (!readers) goto oom;
+
+  int n_steps = 0;
+  for (int i = 0; i < n_ops; i++) n_steps += needed[i];
+  p->steps = calloc((size_t)n_steps + 1, sizeof(step));
+  if (!p->steps) goto oom;
+#define SOURCE_OF(o, out)                                                        \
+  do {                                                                           \
+    int fi_ = fed_index(feeds, nf, (o));                                         \
+    if (fi_ >= 0)                                                                \
+      (out) = (src){SRC_SLOT, p->feed_slot[fi_], false};                         \
+    else if (is_var_source((o).op))                                              \
+      (out) = (src){SRC_VAR, (o).op->id, false};                                 \
+    else                                                                         \
+      (out) = (src){SRC_SLOT, slot_base[(o).op->id] + (o).index, false};         \
+  } while (0)
+
+  for (int i = 0; i < n_ops; i++) {
+    if (!needed[i]) continue;
+    rill_op *op = g->ops[i];
+    if (!strcmp(op->def->type, "Placeholder")) {
+      char sh[160];
+      rill_status_set(st, RILL_INVALID_ARGUMENT,
+                      "You must feed a value for placeholder tensor '%s' with dtype %s and shape %s\n\t [[{{node %s}}]]",
+                      op->name, rill_dtype_name(op->out_dtypes[0]), rill_shape_dbg(op->out_shapes[0], sh, sizeof sh),
+                      op->name);
+      goto fail;
+    }
+    if (!check_device(s, op, st)) goto fail;
+    log_placement(s, op);
+    step *stp = &p->steps[p->n_steps++];
+    stp->op = op;
+    stp->kernel = op->def->kernel;
+    stp->n_in = op->n_inputs;
+    stp->out_base = slot_base[i];
+    stp->in = calloc((size_t)op->n_inputs + 1, sizeof(src));
+    if (!stp->in) goto oom;
+    if (op->n_inputs > p->max_inputs) p->max_inputs = op->n_inputs;
+    for (int j = 0; j < op->n_inputs; j++) {
+      SOURCE_OF(op->inputs[j], stp->in[j]);
+      if (op->def->ref_inputs & (1u << j)) {
+        if (stp->in[j].kind != SRC_VAR) {
+          rill_status_set(st, RILL_INVALID_ARGUMENT,
+                          "Input %d of node %s (op: %s) must be a variable reference, not a computed or fed value", j,
+                          op->name, op->def->type);
+          goto fail;
+        }
+      } else if (stp->in[j].kind == SRC_SLOT) {
+        readers[stp->in[j].idx]++;
+      }
+    }
+  }
+  for (int i = 0; i < nx; i++) {
+    SOURCE_OF(fetches[i], p->fetch_src[i]);
+    if (p->fetch_src[i].kind == SRC_SLOT) readers[p->fetch_src[i].idx] += 1 << 20; /* never released */
+  }
+  for (int i = 0; i < nf; i++) readers[p->feed_slot[i]] += 1 << 20; /* the caller owns feeds */
+#undef SOURCE_OF
+
+  /* releases: a slot dies after its last reader; unread outputs die right after their op */
+  for (int k = 0; k < p->n_steps; k++) {
+    step *stp = &p->steps[k];
+    int cap = stp->n_in + stp->op->n_outputs;
+    stp->release = malloc(((size_t)cap + 1) * sizeof(int));
+    if (!stp->release) goto oom;
+    for (int j = 0; j < stp->n_in; j++) {
+      src *sj = &stp->in[j];
+      if (sj->kind != SRC_SLOT || (stp->op->def->ref_inputs & (1u << j))) continue;
+      if (--readers[sj->idx] == 0) {
+        stp->release[stp->n_release++] = sj->idx;
+        sj->forwardable = true;
+        for (int q = 0; q < j; q++) /* the same tensor read twice by this op: not forwardable */
+          if (stp->in[q].kind == SRC_SLOT && stp->in[q].idx == sj->idx) sj->forwardable = false;
+      }
+    }
+    for (int o = 0; o < stp->op->n_outputs; o++)
+      if (readers[stp->out_base + o] == 0) stp->release[stp->n_release++] = stp->out_base + o;
+  }
+  p->scratch = calloc((size_t)n_slots + 1, sizeof(rill_tensor *));
+  p->scratch_in = malloc(((size_t)p->max_inputs + 1) * (sizeof(rill_tensor *) + sizeof(rill_tensor **)));
+  if (!p->scratch || !p->scratch_in) goto oom;
+  atomic_flag_clear(&p->busy);
+  free(needed);
+  free(stack);
+  free(slot_base);
+  free(readers);
+  return p;
+oom:
+  rill_status_set(st, RILL_RESOURCE_EXHAUSTED, "out of memory compiling a run plan");
+fail:
+  free(needed);
+  free(stack);
+  free(slot_base);
+  free(readers);
+  plan_free(p);
+  return NULL;
+}
+
+static plan *get_plan(rill_session *s, const rill_output *feeds, int nf, const rill_output *fetches, int nx,
+                      rill_op *const *targets, int nt, rill_status *st) {
+  pthread_mutex_lock(&s->mu);
+  for (plan *p = s->plans; p; p = p->next)
+    if (same_sig(p, feeds, nf, fetches, nx, targets, nt)) {
+      pthread_mutex_unlock(&s->mu);
+      return p;
+    }
+  plan *p = NULL;
+  if (!res_ensure(s, s->g->n_ops)) {
+    rill_status_set(st, RILL_RESOURCE_EXHAUSTED, "out of memory for session state");
+  } else {
+    p = compile(s, feeds, nf, fetches, nx, targets, nt, st);
+    if (p) {
+      p->next = s->plans;
+      s->plans = p;
+      s->n_plans++;
+    }
+  }
+  pthread_mutex_unlock(&s->mu);
+  return p;
+}
+
+/* ---- kernel context ---- */
+
+rill_op *rill_k_op(rill_kctx *k) { return k->op; }
+int rill_k_num_inputs(rill_kctx *k) { return k->n_in; }
+rill_tensor *rill_k_in(rill_kctx *k, int i) { return k->in[i]; }
+rill_tensor **rill_k_in_ref(rill_kctx *k, int i) { return k->ref[i]; }
+
+rill_tensor *rill_k_alloc(rill_kctx *k, int i, rill_dtype dtype, rill_shape shape) {
+  rill_tensor *t = rill_tensor_new(dtype, shape, k->st);
+  if (!t) {
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", rill_status_message(k->st));
+    rill_status_set(k->st, rill_status_code(k->st), "%s\n\t [[{{node %s}}]]", msg, k->op->name);
+    return NULL;
+  }
+  rill_tensor_unref(k->out[i]);
+  k->out[i] = t;
+  return t;
+}
+
+void rill_k_set_out(rill_kctx *k, int i, rill_tensor *t) {
+  rill_tensor_unref(k->out[i]);
+  k->out[i] = t;
+}
+
+rill_tensor *rill_k_forward_input(rill_kctx *k, int i, int o) {
+  if (!k->srcs[i].forwardable) return NULL;
+  rill_tensor *t = k->in[i];
+  if (atomic_load_explicit(&t->refs, memory_order_acquire) != 1 || !t->dealloc) return NULL;
+  rill_k_set_out(k, o, rill_tensor_ref(t));
+  return t;
+}
+
+bool rill_k_fail(rill_kctx *k, rill_code code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  rill_status_set(k->st, code, "%s\n\t [[{{node %s}}]]", msg, k->op->name);
+  return false;
+}
+
+void *rill_k_state(rill_kctx *k) { return res_at(k->s, k->op->id)->state; }
+void rill_k_set_state(rill_kctx *k, void *state, void (*free_fn)(void *)) {
+  resource *r = res_at(k->s, k->op->id);
+  if (r->free_state) r->free_state(r->state);
+  r->state = state;
+  r->free_state = free_fn;
+}
+int rill_k_threads(rill_kctx *k) { return rill_threadpool_size(k->s->pool); }
+void rill_k_parallel_for(rill_kctx *k, int64_t n, int64_t grain, void (*fn)(void *, int64_t, int64_t), void *arg) {
+  rill_threadpool_parallel_for(k->s->pool, n, grain, fn, arg);
+}
+
+/* ---- running ---- */
+
+static rill_tensor *read_var(rill_session *s, int op_id, rill_status *st, const rill_op *reader) {
+  rill_tensor *t = res_at(s, op_id)->tensor;
+  if (!t) {
+    rill_op *v = s->g->ops[op_id];
+    rill_status_set(st, RILL_FAILED_PRECONDITION, "Attempting to use uninitialized value %s\n\t [[{{node %s}}]]",
+                    v->name, reader ? reader->name : v->name);
+  }
+  return t;
+}
+
+static bool check_feed(const rill_output o, const rill_tensor *t, rill_status *st) {
+  char name[300], a[160], b[160];
+  if (!t) {
+    rill_status_set(st, RILL_INVALID_ARGUMENT, "feed value for Tensor '%s' is NULL", rill_output_name(o, name, sizeof name));
+    return false;
+  }
+  rill_dtype want = o.op->out_dtypes[o.index];
+  if (t->dtype != want) {
+    rill_status_set(st, RILL_INVALID_ARGUMENT, "Cannot feed value of dtype %s for Tensor '%s', which has dtype %s",
+                    rill_dtype_name(t->dtype), rill_output_name(o, name, sizeof name), rill_dtype_name(want));
+    return false;
+  }
+  if (!rill_shape_compatible(o.op->out_shapes[o.index], t->shape)) {
+    rill_status_set(st, RILL_INVALID_ARGUMENT, "Cannot feed value of shape %s for Tensor '%s', which has shape '%s'",
+                    rill_shape_str(t->shape, a, sizeof a), rill_output_name(o, name, sizeof name),
+                    rill_shape_str(o.op->out_shapes[o.index], b, sizeof b));
+    return false;
+  }
+  return true;
+}
+
+void rill_session_run(rill_session *s, const rill_output *feeds, rill_tensor *const *feed_values, int nf,
+                      const rill_output *fetches, rill_tensor **fetch_values, int nx, rill_op *const *targets, int nt,
+                      rill_status *st) {
+  rill_status local;
+  memset(&local, 0, sizeof local);
+  rill_status *status = st ? st : &local;
+  rill_status_clear(status);
+  for (int i = 0; i < nx; i++) fetch_values[i] = NULL;
+  if (!s) {
+    rill_status_set(status, RILL_INVALID_ARGUMENT, "rill_session_run: session is NULL");
+    goto out;
+  }
+  plan *p = get_plan(s, feeds, nf, fetches, nx, targets, nt, status);
+  if (!p) goto out;
+
+  bool own_scratch = !atomic_flag_test_and_set(&p->busy);
+  rill_tensor **vals = own_scratch ? p->scratch : calloc((size_t)p->n_slots + 1, sizeof *vals);
+  void *inbuf = own_scratch ? p->scratch_in
+                            : malloc(((size_t)p->max_inputs + 1) * (sizeof(rill_tensor *) + sizeof(rill_tensor **)));
+  if (!vals || !inbuf) {
+    if (!own_scratch) {
+      free(vals);
+      free(inbuf);
+    }
+    rill_status_set(status, RILL_RESOURCE_EXHAUSTED, "out of memory starting a run");
+    goto out;
+  }
+  rill_tensor **ins = inbuf;
+  rill_tensor ***refs = (rill_tensor ***)(ins + p->max_inputs + 1);
+
+  bool ok = true;
+  for (int i = 0; i < nf && ok; i++) {
+    ok = check_feed(feeds[i], feed_values[i], status);
+    if (ok) vals[p->feed_slot[i]] = rill_tensor_ref(feed_values[i]);
+  }
+  rill_kctx k = {.s = s, .in = ins, .ref = refs, .st = status};
+  for (int si = 0; ok && si < p->n_steps; si++) {
+    step *stp = &p->steps[si];
+    for (int j = 0; j < stp->n_in; j++) {
+      const src *sj = &stp->in[j];
+      if (stp->op->def->ref_inputs & (1u << j)) {
+        refs[j] = &res_at(s, sj->idx)->tensor;
+        ins[j] = *refs[j];
+      } else if (sj->kind == SRC_VAR) {
+        refs[j] = NULL;
+        ins[j] = read_var(s, sj->idx, status, stp->op);
+        if (!ins[j]) {
+          ok = false;
+          break;
+        }
+      } else {
+        refs[j] = NULL;
+        ins[j] = vals[sj->idx];
+      }
+    }
+    if (!ok) break;
+    if (stp->kernel) {
+      k.op = stp->op;
+      k.n_in = stp->n_in;
+      k.srcs = stp->in;
+      k.out = vals + stp->out_base;
+      if (!stp->kernel(&k)) {
+        if (rill_status_code(status) == RILL_OK)
+          rill_status_set(status, RILL_INTERNAL, "kernel failed\n\t [[{{node %s}}]]", stp->op->name);
+        ok = false;
+        break;
+      }
+      for (int o = 0; o < stp->op->n_outputs; o++)
+        if (!k.out[o] && !is_var_source(stp->op)) {
+          rill_status_set(status, RILL_INTERNAL, "kernel of %s set no output %d\n\t [[{{node %s}}]]",
+                          stp->op->def->type, o, stp->op->name);
+          ok = false;
+        }
+    }
+    for (int r = 0; r < stp->n_release; r++) {
+      rill_tensor_unref(vals[stp->release[r]]);
+      vals[stp->release[r]] = NULL;
+    }
+  }
+  for (int i = 0; ok && i < nx; i++) {
+    const src *f = &p->fetch_src[i];
+    rill_tensor *t = f->kind == SRC_VAR ? read_var(s, f->idx, status, NULL) : vals[f->idx];
+    if (!t) {
+      ok = false;
+      break;
+    }
+    fetch_values[i] = rill_tensor_ref(t);
+  }
+  if (!ok)
+    for (int i = 0; i < nx; i++) {
+      rill_tensor_unref(fetch_values[i]);
+      fetch_values[i] = NULL;
+    }
+  for (int i = 0; i < p->n_slots; i++) {
+    rill_tensor_unref(vals[i]);
+    vals[i] = NULL;
+  }
+  if (own_scratch) {
+    atomic_flag_clear(&p->busy);
+  } else {
+    free(vals);
+    free(inbuf);
+  }
+out:
+  if (!st) rill_status_clear(&local);
+}
+
+rill_tensor *rill_session_eval(rill_session *s, rill_output t, rill_status *st) {
+  rill_tensor *v = NULL;
+  rill_session_run(s, NULL, NULL, 0, &t, &v, 1, NULL, 0, st);
+  return v;
+}
+
+void rill_session_run_op(rill_session *s, rill_op *op, rill_status *st) {
+  rill_session_run(s, NULL, NULL, 0, NULL, NULL, 0, &op, 1, st);
+}
+
+rill_session *rill_interactive_session_new(rill_graph *g, const rill_session_options *opts, rill_status *st) {
+  rill_session *s = rill_session_new(g, opts, st);
+  if (s) tls_default_session = s;
+  return s;
+}
+
+void rill_session_set_default(rill_session *s) { tls_default_session = s; }
+rill_session *rill_default_session(void) { return tls_default_session; }
+
+rill_tensor *rill_eval(rill_output t, rill_status *st) {
+  if (!tls_default_session) {
+    rill_status_set(st, RILL_FAILED_PRECONDITION,
+                    "Cannot evaluate tensor using `eval()`: No default session is registered. Use "
+                    "rill_session_set_default(sess) or an interactive session");
+    return NULL;
+  }
+  return rill_session_eval(tls_default_session, t, st);
+}
+
+void rill_run(rill_op *op, rill_status *st) {
+  if (!tls_default_session) {
+    rill_status_set(st, RILL_FAILED_PRECONDITION,
+                    "Cannot execute operation using `run()`: No default session is registered. Use "
+                    "rill_session_set_default(sess) or an interactive session");
+    return;
+  }
+  rill_session_run_op(tls_default_session, op, st);
+}
+
+rill_tensor *rill_k_mutable_var(rill_kctx *k, int i) {
+  rill_tensor **slot = k->ref[i];
+  rill_tensor *t = *slot;
+  if (!t) {
+    rill_k_fail(k, RILL_FAILED_PRECONDITION, "Attempting to use uninitialized value %s", k->op->inputs[i].op->name);
+    return NULL;
+  }
+  if (atomic_load_explicit(&t->refs, memory_order_acquire) != 1 || !t->dealloc) {
+    rill_tensor *c = rill_tensor_copy(t, k->st);
+    if (!c) return NULL;
+    rill_tensor_unref(t);
+    *slot = t = c;
+  }
+  return t;
+}
