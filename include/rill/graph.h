@@ -60,8 +60,11 @@ int rill_graph_num_ops(const rill_graph *g);
 rill_op *rill_graph_op(const rill_graph *g, int i);
 /* The op with this exact (full) name, or NULL. */
 rill_op *rill_graph_op_by_name(const rill_graph *g, const char *name);
-/* Looks up "name:index" (or "name", meaning index 0). {NULL,0} when absent. */
-rill_output rill_graph_tensor_by_name(const rill_graph *g, const char *name);
+/* Looks up a tensor by TF's name "op_name:index". {NULL,0} when absent or malformed, with
+ * status (may be NULL) set like TF: a bare op name is INVALID_ARGUMENT "The name 'v1' refers
+ * to an Operation, not a Tensor. Tensor names must be of the form \"<op_name>:<output_index>\"."
+ * and a missing one is NOT_FOUND "The name 'x:0' refers to a Tensor which does not exist.". */
+rill_output rill_graph_tensor_by_name(const rill_graph *g, const char *name, rill_status *status);
 
 /* TF's graph-level seed (tf.set_random_seed). Affects random ops built afterwards. */
 void rill_graph_set_random_seed(rill_graph *g, int64_t seed);

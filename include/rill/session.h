@@ -29,7 +29,8 @@ typedef struct rill_session_options {
 rill_session_options rill_session_options_default(void);
 
 /* Opens a session on g (which must outlive it). opts may be NULL. Returns NULL and sets status
- * on failure (e.g. an op pinned to a device that does not exist, without soft placement).
+ * on failure (a NULL graph, out of memory). Placement is checked when a run needs an op, as in
+ * TF: an op pinned to a device that does not exist fails that run unless soft placement is on.
  * Caller owns: close with rill_session_delete. */
 rill_session *rill_session_new(rill_graph *g, const rill_session_options *opts, rill_status *status);
 /* Closes the session and frees its variable values. Accepts NULL. */

@@ -21,10 +21,13 @@ static bool parse_int(const char *s, size_t n, int *out) {
 char *rill__device_canonical(const char *spec, char *type, size_t type_cap, int *index) {
   char job[64] = "", dtype[16] = "";
   int replica = -1, task = -1, id = -1;
-  const char *p = spec;
-  if (*p != '/') return NULL;
-  while (*p == '/') {
-    p++;
+  /* Like TF's DeviceSpec, the parts are what lies between slashes: the leading slash may be
+   * left out ("cpu:0") and empty parts ("/cpu:0/") are skipped. */
+  for (const char *p = spec; *p;) {
+    if (*p == '/') {
+      p++;
+      continue;
+    }
     const char *end = strchr(p, '/');
     size_t len = end ? (size_t)(end - p) : strlen(p);
     const char *colon = memchr(p, ':', len);
@@ -56,7 +59,6 @@ char *rill__device_canonical(const char *spec, char *type, size_t type_cap, int 
     }
     p += len;
   }
-  if (*p) return NULL;
   for (char *c = dtype; *c; c++)
     if (!isalnum((unsigned char)*c) && *c != '_') return NULL;
   char out[256] = "";

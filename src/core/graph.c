@@ -144,21 +144,32 @@ static bool index_op(rill_graph *g, rill_op *op) {
   return true;
 }
 
-rill_output rill_graph_tensor_by_name(const rill_graph *g, const char *name) {
+rill_output rill_graph_tensor_by_name(const rill_graph *g, const char *name, rill_status *st) {
   char buf[512];
-  snprintf(buf, sizeof buf, "%s", name);
-  int idx = 0;
+  snprintf(buf, sizeof buf, "%s", name ? name : "");
   char *colon = strrchr(buf, ':');
-  if (colon) {
-    char *end;
-    long v = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || v < 0) return RILL_NO_OUTPUT;
-    idx = (int)v;
-    *colon = 0;
+  if (!colon) {
+    rill_status_set(st, RILL_INVALID_ARGUMENT,
+                    "The name '%s' refers to an Operation, not a Tensor. Tensor names must be of the form "
+                    "\"<op_name>:<output_index>\".",
+                    buf);
+    return RILL_NO_OUTPUT;
   }
+  char *end;
+  long idx = strtol(colon + 1, &end, 10);
+  if (*end || end == colon + 1 || idx < 0) {
+    rill_status_set(st, RILL_INVALID_ARGUMENT, "The name '%s' looks a like a Tensor name, but is not a valid one.", buf);
+    return RILL_NO_OUTPUT;
+  }
+  *colon = 0;
   rill_op *op = rill_graph_op_by_name(g, buf);
-  if (!op || idx >= op->n_outputs) return RILL_NO_OUTPUT;
-  return (rill_output){op, idx};
+  if (!op || idx >= op->n_outputs) {
+    *colon = ':';
+    rill_status_set(st, RILL_NOT_FOUND, "The name '%s' refers to a Tensor which does not exist.", buf);
+    return RILL_NO_OUTPUT;
+  }
+  rill_status_clear(st);
+  return (rill_output){op, (int)idx};
 }
 
 void rill_graph_set_random_seed(rill_graph *g, int64_t seed) {

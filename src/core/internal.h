@@ -22,6 +22,7 @@ struct rill_tensor {
   void *data;
   void (*dealloc)(void *data, size_t nbytes, void *arg);
   void *dealloc_arg;
+  struct rill_tensor *base;  /* a view's buffer owner (data points into it), else NULL */
 };
 
 /* One attribute value on an op. */
@@ -148,8 +149,17 @@ void rill__graph_add_variable(rill_graph *g, rill_variable *v);
 const char *rill__current_device(const rill_graph *g);
 
 /* tensor.c */
+/* TF's C++ DataTypeString spelling used in runtime messages: "float", "double", "int32". */
+const char *rill__dtype_proto_name(rill_dtype t);
 void *rill__aligned_alloc(size_t nbytes);
 void rill__aligned_free(void *p);
+/* A tensor of `shape` (src's element count) sharing src's buffer without copying, for
+ * Reshape, Squeeze and ExpandDims. It holds a reference to the buffer's owner. Caller owns;
+ * NULL when out of memory. */
+rill_tensor *rill__tensor_view(rill_tensor *src, rill_shape shape);
+/* True when t's buffer may be written in place: t has one reference, the library owns the
+ * buffer (not a caller's wrapped one), and for a view nobody else holds the owner. */
+bool rill__tensor_exclusive(const rill_tensor *t);
 
 /* strings */
 char *rill__strdup(const char *s);

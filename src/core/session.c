@@ -16,11 +16,14 @@
 void rill__status_vset(rill_status *s, rill_code code, const char *fmt, va_list ap);
 extern void openblas_set_num_threads(int n);
 
-enum { SRC_SLOT, SRC_VAR };
+/* Where a step's input comes from. A Const's value is read straight from the graph
+ * (SRC_CONST): running its kernel would only hand out the same tensor again, at the price of
+ * an attribute lookup by name per run, which dominated runs of many small ops. */
+enum { SRC_SLOT, SRC_VAR, SRC_CONST };
 
 typedef struct src {
   int kind;
-  int idx;            /* slot index, or op id for SRC_VAR */
+  int idx;            /* slot index, op id for SRC_VAR, index into plan.consts for SRC_CONST */
   bool forwardable;   /* this step is the slot's last reader and nothing else holds it */
 } src;
 
@@ -40,6 +43,9 @@ typedef struct plan {
   rill_op **targets;
   int n_steps;
   step *steps;
+  int n_consts;
+  rill_tensor **consts;        /* values of the Const ops read by the plan; the plan holds a
+                                * reference so that they never look exclusive to a kernel */
   int n_slots;
   int max_inputs;
   int *feed_slot;
@@ -136,6 +142,8 @@ static void plan_free(plan *p) {
     free(p->steps[i].release);
   }
   free(p->steps);
+  for (int i = 0; i < p->n_consts; i++) rill_tensor_unref(p->consts[i]);
+  free(p->consts);
   free(p->feeds);
   free(p->fetches);
   free(p->targets);
@@ -222,6 +230,19 @@ static void log_placement(rill_session *s, rill_op *op) {
 
 static bool is_var_source(const rill_op *op) { return (op->def->flags & RILL_OP_REF_OUTPUT) != 0; }
 
+/* The value a Const op outputs (owned by the graph), or NULL for any other op. */
+static rill_tensor *const_value(const rill_op *op) {
+  if (strcmp(op->def->type, "Const") != 0) return NULL;
+  return (rill_tensor *)rill_op_attr_tensor(op, "value");
+}
+
+/* Index of op's value in p->consts, added on first use (p->consts has room for every op). */
+static int const_index(plan *p, int *const_of, const rill_op *op) {
+  if (const_of[op->id] >= 0) return const_of[op->id];
+  p->consts[p->n_consts] = rill_tensor_ref(const_value(op));
+  return const_of[op->id] = p->n_consts++;
+}
+
 static plan *compile(rill_session *s, const rill_output *feeds, int nf, const rill_output *fetches, int nx,
                      rill_op *const *targets, int nt, rill_status *st) {
   rill_graph *g = s->g;
@@ -230,8 +251,10 @@ static plan *compile(rill_session *s, const rill_output *feeds, int nf, const ri
   bool *needed = calloc((size_t)n_ops + 1, 1);
   int *stack = malloc(((size_t)n_ops + 1) * sizeof(int));
   int *slot_base = malloc(((size_t)n_ops + 1) * sizeof(int));
+  int *const_of = malloc(((size_t)n_ops + 1) * sizeof(int));
   int *readers = NULL;
-  if (!p || !needed || !stack || !slot_base) goto oom;
+  if (!p || !needed || !stack || !slot_base || !const_of) goto oom;
+  for (int i = 0; i < n_ops; i++) const_of[i] = -1;
   p->n_feeds = nf;
   p->n_fetches = nx;
   p->n_targets = nt;
@@ -317,7 +340,8 @@ static plan *compile(rill_session *s, const rill_output *feeds, int nf, const ri
   int n_steps = 0;
   for (int i = 0; i < n_ops; i++) n_steps += needed[i];
   p->steps = calloc((size_t)n_steps + 1, sizeof(step));
-  if (!p->steps) goto oom;
+  p->consts = calloc((size_t)n_ops + 1, sizeof(rill_tensor *));
+  if (!p->steps || !p->consts) goto oom;
 #define SOURCE_OF(o, out)                                                        \
   do {                                                                           \
     int fi_ = fed_index(feeds, nf, (o));                                         \
@@ -325,6 +349,8 @@ static plan *compile(rill_session *s, const rill_output *feeds, int nf, const ri
       (out) = (src){SRC_SLOT, p->feed_slot[fi_], false};                         \
     else if (is_var_source((o).op))                                              \
       (out) = (src){SRC_VAR, (o).op->id, false};                                 \
+    else if (const_value((o).op))                                                \
+      (out) = (src){SRC_CONST, const_index(p, const_of, (o).op), false};         \
     else                                                                         \
       (out) = (src){SRC_SLOT, slot_base[(o).op->id] + (o).index, false};         \
   } while (0)
@@ -336,12 +362,13 @@ static plan *compile(rill_session *s, const rill_output *feeds, int nf, const ri
       char sh[160];
       rill_status_set(st, RILL_INVALID_ARGUMENT,
                       "You must feed a value for placeholder tensor '%s' with dtype %s and shape %s\n\t [[{{node %s}}]]",
-                      op->name, rill_dtype_name(op->out_dtypes[0]), rill_shape_dbg(op->out_shapes[0], sh, sizeof sh),
+                      op->name, rill__dtype_proto_name(op->out_dtypes[0]), rill_shape_dbg(op->out_shapes[0], sh, sizeof sh),
                       op->name);
       goto fail;
     }
     if (!check_device(s, op, st)) goto fail;
     log_placement(s, op);
+    if (const_value(op)) continue; /* read straight from the graph by its consumers */
     step *stp = &p->steps[p->n_steps++];
     stp->op = op;
     stp->kernel = op->def->kernel;
@@ -397,6 +424,7 @@ static plan *compile(rill_session *s, const rill_output *feeds, int nf, const ri
   free(needed);
   free(stack);
   free(slot_base);
+  free(const_of);
   free(readers);
   return p;
 oom:
@@ -405,6 +433,7 @@ fail:
   free(needed);
   free(stack);
   free(slot_base);
+  free(const_of);
   free(readers);
   plan_free(p);
   return NULL;
@@ -461,7 +490,7 @@ void rill_k_set_out(rill_kctx *k, int i, rill_tensor *t) {
 rill_tensor *rill_k_forward_input(rill_kctx *k, int i, int o) {
   if (!k->srcs[i].forwardable) return NULL;
   rill_tensor *t = k->in[i];
-  if (atomic_load_explicit(&t->refs, memory_order_acquire) != 1 || !t->dealloc) return NULL;
+  if (!rill__tensor_exclusive(t)) return NULL;
   rill_k_set_out(k, o, rill_tensor_ref(t));
   return t;
 }
@@ -564,6 +593,9 @@ void rill_session_run(rill_session *s, const rill_output *feeds, rill_tensor *co
       if (stp->op->def->ref_inputs & (1u << j)) {
         refs[j] = &res_at(s, sj->idx)->tensor;
         ins[j] = *refs[j];
+      } else if (sj->kind == SRC_CONST) {
+        refs[j] = NULL;
+        ins[j] = p->consts[sj->idx];
       } else if (sj->kind == SRC_VAR) {
         refs[j] = NULL;
         ins[j] = read_var(s, sj->idx, status, stp->op);
@@ -602,7 +634,9 @@ void rill_session_run(rill_session *s, const rill_output *feeds, rill_tensor *co
   }
   for (int i = 0; ok && i < nx; i++) {
     const src *f = &p->fetch_src[i];
-    rill_tensor *t = f->kind == SRC_VAR ? read_var(s, f->idx, status, NULL) : vals[f->idx];
+    rill_tensor *t = f->kind == SRC_VAR     ? read_var(s, f->idx, status, NULL)
+                     : f->kind == SRC_CONST ? p->consts[f->idx]
+                                            : vals[f->idx];
     if (!t) {
       ok = false;
       break;
@@ -674,7 +708,7 @@ rill_tensor *rill_k_mutable_var(rill_kctx *k, int i) {
     rill_k_fail(k, RILL_FAILED_PRECONDITION, "Attempting to use uninitialized value %s", k->op->inputs[i].op->name);
     return NULL;
   }
-  if (atomic_load_explicit(&t->refs, memory_order_acquire) != 1 || !t->dealloc) {
+  if (!rill__tensor_exclusive(t)) {
     rill_tensor *c = rill_tensor_copy(t, k->st);
     if (!c) return NULL;
     rill_tensor_unref(t);

@@ -31,6 +31,14 @@ const char *rill_dtype_name(rill_dtype t) {
   }
 }
 
+const char *rill__dtype_proto_name(rill_dtype t) {
+  switch (t) {
+    case RILL_FLOAT: return "float";
+    case RILL_DOUBLE: return "double";
+    default: return rill_dtype_name(t);
+  }
+}
+
 bool rill_dtype_is_float(rill_dtype t) { return t == RILL_FLOAT || t == RILL_DOUBLE; }
 bool rill_dtype_is_integer(rill_dtype t) { return t == RILL_INT32 || t == RILL_INT64 || t == RILL_UINT8; }
 
@@ -152,6 +160,7 @@ rill_tensor *rill_tensor_new(rill_dtype t, rill_shape shape, rill_status *st) {
   x->data = data;
   x->dealloc = free_owned;
   x->dealloc_arg = NULL;
+  x->base = NULL;
   return x;
 }
 
@@ -199,6 +208,7 @@ rill_tensor *rill_tensor_wrap(rill_dtype t, rill_shape shape, void *data, size_t
   x->data = data;
   x->dealloc = dealloc;
   x->dealloc_arg = arg;
+  x->base = NULL;
   return x;
 }
 
@@ -234,12 +244,40 @@ rill_tensor *rill_tensor_ref(rill_tensor *t) {
 void rill_tensor_unref(rill_tensor *t) {
   if (!t) return;
   if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1) return;
+  if (t->base) {
+    /* a view: the owner frees the buffer (and the strings in it) */
+    rill_tensor_unref(t->base);
+    free(t);
+    return;
+  }
   if (t->dtype == RILL_STRING && t->data) {
     rill_string *s = t->data;
     for (int64_t i = 0; i < t->n; i++) free(s[i].data);
   }
   if (t->dealloc) t->dealloc(t->data, t->nbytes, t->dealloc_arg);
   free(t);
+}
+
+rill_tensor *rill__tensor_view(rill_tensor *src, rill_shape shape) {
+  rill_tensor *x = malloc(sizeof *x);
+  if (!x) return NULL;
+  rill_tensor *owner = src->base ? src->base : src;
+  atomic_init(&x->refs, 1);
+  x->dtype = src->dtype;
+  x->shape = shape;
+  x->n = src->n;
+  x->nbytes = src->nbytes;
+  x->data = src->data;
+  x->dealloc = NULL;
+  x->dealloc_arg = NULL;
+  x->base = rill_tensor_ref(owner);
+  return x;
+}
+
+bool rill__tensor_exclusive(const rill_tensor *t) {
+  if (atomic_load_explicit(&((rill_tensor *)t)->refs, memory_order_acquire) != 1) return false;
+  if (!t->base) return t->dealloc != NULL;
+  return atomic_load_explicit(&t->base->refs, memory_order_acquire) == 1 && t->base->dealloc != NULL;
 }
 
 rill_tensor *rill_tensor_copy(const rill_tensor *t, rill_status *st) {
@@ -332,11 +370,14 @@ char *rill_tensor_str(const rill_tensor *t, char *buf, size_t cap) {
     return buf;
   }
   int64_t idx[RILL_MAX_RANK] = {0};
-  for (int64_t i = 0; i < t->n && used + 8 < cap; i++) {
+  int64_t i = 0;
+  for (; i < t->n && used + 8 < cap; i++) {
     int opens = 0;
     for (int d = rank - 1; d >= 0 && idx[d] == 0; d--) opens++;
     if (i > 0) {
-      used += (size_t)snprintf(buf + used, cap - used, opens ? "\n" : " ");
+      /* numpy separates blocks of rank r with r - 1 blank lines */
+      if (!opens) used += (size_t)snprintf(buf + used, cap - used, " ");
+      for (int k = 0; k < opens && used < cap; k++) used += (size_t)snprintf(buf + used, cap - used, "\n");
       for (int k = 0; k < rank - opens && opens && used < cap; k++) used += (size_t)snprintf(buf + used, cap - used, " ");
     }
     for (int k = 0; k < opens && used < cap; k++) used += (size_t)snprintf(buf + used, cap - used, "[");
@@ -350,6 +391,6 @@ char *rill_tensor_str(const rill_tensor *t, char *buf, size_t cap) {
     for (int k = 0; k < closes && used < cap; k++) used += (size_t)snprintf(buf + used, cap - used, "]");
   }
   if (t->n == 0) snprintf(buf, cap, "[]");
-  if (used >= cap && cap > 4) strcpy(buf + cap - 4, "...");
+  if ((used >= cap || i < t->n) && cap > 4) strcpy(buf + (used + 4 <= cap ? used : cap - 4), "...");
   return buf;
 }
