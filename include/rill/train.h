@@ -63,15 +63,20 @@ rill_optimizer *rill_adam_optimizer(rill_graph *g, rill_output learning_rate, do
  * a build error. */
 int rill_optimizer_compute_gradients(rill_optimizer *opt, rill_output loss, rill_variable *const *var_list,
                                      int n_vars, rill_grad_var *out, int out_cap);
-/* apply_gradients: one update op per variable grouped into an op named `name` ("update" when
- * NULL is TF's "Adam"/"GradientDescent"); increments global_step (may be NULL) after the
- * updates. NULL on error. */
+/* apply_gradients: creates the slots, then one update op per variable with a gradient
+ * ("Adam/update_w/ApplyAdam"), grouped like TF: without global_step the group is the returned
+ * NoOp named `name` (NULL: the optimizer's name, "Adam", made unique); with one, the group is
+ * "<name>/update" and the returned op is the AssignAdd of global_step by 1 named `name`, run
+ * after the updates. The op is added to TRAIN_OP. Pairs whose grad is empty are skipped; none
+ * with a gradient is an error. NULL on error. */
 rill_op *rill_optimizer_apply_gradients(rill_optimizer *opt, const rill_grad_var *gv, int n,
                                         rill_variable *global_step, const char *name);
 /* minimize = compute_gradients + apply_gradients. */
 rill_op *rill_optimizer_minimize(rill_optimizer *opt, rill_output loss, rill_variable *global_step,
                                  rill_variable *const *var_list, int n_vars, const char *name);
-/* The slot variable `slot_name` ("Momentum", "m", "v", ...) made for var, or NULL. */
+/* The slot variable `slot_name` made for var, or NULL. Slot names are TF's: "momentum"
+ * (Momentum), "accumulator" (Adagrad), "rms", "mg" (centered only) and "momentum" (RMSProp),
+ * "m" and "v" (Adam). Slots exist once apply_gradients has run for var. */
 rill_variable *rill_optimizer_get_slot(rill_optimizer *opt, rill_variable *var, const char *slot_name);
 /* TF's class name: "GradientDescent", "Momentum", "Adagrad", "RMSProp", "Adam". */
 const char *rill_optimizer_name(const rill_optimizer *opt);
