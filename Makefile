@@ -1,0 +1,74 @@
+# Rill's entry points. CMake does the building; this file only names the usual steps.
+#
+#   make            configure and build (build/, Release)
+#   make deps       install the Debian packages the build, tests and demo need
+#   make test       deps, build, the whole ctest suite, then the ASan+UBSan suite (build-asan/)
+#   make test-asan  only the ASan+UBSan suite
+#   make demo       train the MNIST MLP example on Fashion-MNIST and print its test accuracy
+#   make bench      side-by-side benchmarks against PyTorch and TensorFlow
+#   make install    cmake --install into $(PREFIX) (default /usr/local)
+#   make clean      remove build outputs (keeps build/venv, the TensorFlow reference venv)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PREFIX ?= /usr/local
+JOBS ?= 2
+CMAKE ?= cmake
+CTEST ?= ctest
+DEMO_ARGS ?=
+
+# The sanitizer suite fails on the first report, leaks included.
+export ASAN_OPTIONS ?= detect_leaks=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+.PHONY: all build configure deps deps-peers test test-asan asan-build demo bench install clean
+
+all: build
+
+configure:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: configure
+	$(CMAKE) --build $(BUILD) -j$(JOBS)
+
+deps:
+	scripts/install-deps.sh $(BUILD)
+
+deps-peers:
+	scripts/install-deps.sh --with-peers $(BUILD)
+
+test: deps
+	$(MAKE) --no-print-directory build
+	cd $(BUILD) && $(CTEST) --output-on-failure -j$(JOBS)
+	$(MAKE) --no-print-directory test-asan
+
+asan-build:
+	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRILL_SANITIZE=ON
+	$(CMAKE) --build $(ASAN_BUILD) -j$(JOBS)
+
+# Everything except tests labelled "slow" (too long when instrumented).
+test-asan: asan-build
+	cd $(ASAN_BUILD) && $(CTEST) --output-on-failure -j$(JOBS) -LE slow
+
+demo: deps
+	$(MAKE) --no-print-directory build
+	@test -x $(BUILD)/examples/mnist_mlp || { echo "demo: $(BUILD)/examples/mnist_mlp was not built" >&2; exit 1; }
+	$(BUILD)/examples/mnist_mlp $(DEMO_ARGS) | tee $(BUILD)/demo.log
+	@echo "----"
+	@grep -i "test accuracy" $(BUILD)/demo.log | tail -n 1
+
+bench: deps-peers
+	$(MAKE) --no-print-directory build
+	scripts/bench.sh $(BUILD)
+
+# ldconfig (as root) so that programs find the new librill.so in a system prefix.
+install: build
+	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
+	@if [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+clean:
+	@if [ -d $(BUILD) ]; then find $(BUILD) -mindepth 1 -maxdepth 1 ! -name venv -exec rm -rf {} +; fi
+	rm -rf $(ASAN_BUILD)
