@@ -152,6 +152,9 @@ const char *rill__current_device(const rill_graph *g);
 /* TF's C++ DataTypeString spelling used in runtime messages: "float", "double", "int32". */
 const char *rill__dtype_proto_name(rill_dtype t);
 void *rill__aligned_alloc(size_t nbytes);
+/* rill_tensor_new without zero-filling (strings are still zeroed): for producers that write
+ * every element. */
+rill_tensor *rill__tensor_new_uninit(rill_dtype t, rill_shape shape, rill_status *st);
 void rill__aligned_free(void *p);
 /* A tensor of `shape` (src's element count) sharing src's buffer without copying, for
  * Reshape, Squeeze and ExpandDims. It holds a reference to the buffer's owner. Caller owns;

@@ -77,6 +77,8 @@ rill_tensor **rill_k_in_ref(rill_kctx *k, int i);
 /* Allocates output i (zero-filled) and returns it (owned by the run); NULL after setting an
  * error. */
 rill_tensor *rill_k_alloc(rill_kctx *k, int i, rill_dtype dtype, rill_shape shape);
+/* Like rill_k_alloc without zero-filling, for kernels that write every element. */
+rill_tensor *rill_k_alloc_uninit(rill_kctx *k, int i, rill_dtype dtype, rill_shape shape);
 /* Sets output i to t, taking over the caller's reference. */
 void rill_k_set_out(rill_kctx *k, int i, rill_tensor *t);
 /* Returns input i's tensor as output `o` when nobody else holds it (in-place), else NULL. */

@@ -469,8 +469,8 @@ int rill_k_num_inputs(rill_kctx *k) { return k->n_in; }
 rill_tensor *rill_k_in(rill_kctx *k, int i) { return k->in[i]; }
 rill_tensor **rill_k_in_ref(rill_kctx *k, int i) { return k->ref[i]; }
 
-rill_tensor *rill_k_alloc(rill_kctx *k, int i, rill_dtype dtype, rill_shape shape) {
-  rill_tensor *t = rill_tensor_new(dtype, shape, k->st);
+static rill_tensor *k_alloc(rill_kctx *k, int i, rill_dtype dtype, rill_shape shape, bool zero) {
+  rill_tensor *t = zero ? rill_tensor_new(dtype, shape, k->st) : rill__tensor_new_uninit(dtype, shape, k->st);
   if (!t) {
     char msg[512];
     snprintf(msg, sizeof msg, "%s", rill_status_message(k->st));
@@ -480,6 +480,14 @@ rill_tensor *rill_k_alloc(rill_kctx *k, int i, rill_dtype dtype, rill_shape shap
   rill_tensor_unref(k->out[i]);
   k->out[i] = t;
   return t;
+}
+
+rill_tensor *rill_k_alloc(rill_kctx *k, int i, rill_dtype dtype, rill_shape shape) {
+  return k_alloc(k, i, dtype, shape, true);
+}
+
+rill_tensor *rill_k_alloc_uninit(rill_kctx *k, int i, rill_dtype dtype, rill_shape shape) {
+  return k_alloc(k, i, dtype, shape, false);
 }
 
 void rill_k_set_out(rill_kctx *k, int i, rill_tensor *t) {

@@ -140,6 +140,12 @@ static void free_owned(void *data, size_t nbytes, void *arg) {
 }
 
 rill_tensor *rill_tensor_new(rill_dtype t, rill_shape shape, rill_status *st) {
+  rill_tensor *x = rill__tensor_new_uninit(t, shape, st);
+  if (x) memset(x->data, 0, x->nbytes);
+  return x;
+}
+
+rill_tensor *rill__tensor_new_uninit(rill_dtype t, rill_shape shape, rill_status *st) {
   if (!check_shape(t, shape, st)) return NULL;
   rill_tensor *x = malloc(sizeof *x);
   int64_t n = rill_shape_num_elements(shape);
@@ -151,7 +157,7 @@ rill_tensor *rill_tensor_new(rill_dtype t, rill_shape shape, rill_status *st) {
                     rill_dtype_name(t), nbytes);
     return NULL;
   }
-  memset(data, 0, nbytes);
+  if (t == RILL_STRING) memset(data, 0, nbytes); /* string elements own pointers */
   atomic_init(&x->refs, 1);
   x->dtype = t;
   x->shape = shape;

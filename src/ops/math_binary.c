@@ -303,7 +303,7 @@ static bool addn_kernel(rill_kctx *k) {
   int fi = -1; /* the input whose buffer became the output */
   for (int i = 0; i < n && !z; i++)
     if ((z = rill_k_forward_input(k, i, 0))) fi = i;
-  if (!z && !(z = rill_k_alloc(k, 0, x0->dtype, x0->shape))) return false;
+  if (!z && !(z = rill_k_alloc_uninit(k, 0, x0->dtype, x0->shape))) return false;
   rill_tensor *ins[64], **in = n <= 64 ? ins : malloc((size_t)n * sizeof *in);
   if (!in) return rill_k_fail(k, RILL_RESOURCE_EXHAUSTED, "out of memory");
   /* a forwarded input goes first, so the others accumulate onto it in place */

@@ -165,7 +165,7 @@ static bool select_kernel(rill_kctx *k) {
                        rill_shape_dbg(cond->shape, s1, sizeof s1), rill_shape_dbg(t->shape, s2, sizeof s2));
   rill_tensor *z = rill_k_forward_input(k, 1, 0);
   if (!z) z = rill_k_forward_input(k, 2, 0);
-  if (!z && !(z = rill_k_alloc(k, 0, t->dtype, t->shape))) return false;
+  if (!z && !(z = rill_k_alloc_uninit(k, 0, t->dtype, t->shape))) return false;
   size_t es = rill_dtype_size(t->dtype);
   if (rows) {
     size_t row = t->shape.dims[0] ? t->nbytes / (size_t)t->shape.dims[0] : 0;

@@ -35,7 +35,7 @@ static bool matmul_kernel(rill_kctx *k) {
   if (ka != kb)
     return rill_k_fail(k, RILL_INVALID_ARGUMENT, "Matrix size-incompatible: In[0]: %s, In[1]: %s",
                        rill_shape_dbg(a->shape, s1, sizeof s1), rill_shape_dbg(b->shape, s2, sizeof s2));
-  rill_tensor *c = rill_k_alloc(k, 0, a->dtype, rill_shape_make((int64_t[]){m, n}, 2));
+  rill_tensor *c = rill_k_alloc_uninit(k, 0, a->dtype, rill_shape_make((int64_t[]){m, n}, 2));
   if (!c) return false;
   rill_gemm(a->dtype, ta, tb, m, n, ka, a->data, b->data, c->data);
   return true;
@@ -90,7 +90,7 @@ static bool bmm_kernel(rill_kctx *k) {
   rill_shape os = bo;
   os.dims[os.rank++] = m;
   os.dims[os.rank++] = n;
-  rill_tensor *c = rill_k_alloc(k, 0, a->dtype, os);
+  rill_tensor *c = rill_k_alloc_uninit(k, 0, a->dtype, os);
   if (!c) return false;
   /* walk the broadcast batch with the planner's strides (in whole matrices) */
   size_t es = rill_dtype_size(a->dtype);

@@ -116,7 +116,7 @@ bool rill__binary_kernel(rill_kctx *k, const rill__binop *b) {
     if (rill_shape_equal(x->shape, os)) z = rill_k_forward_input(k, 0, 0);
     if (!z && rill_shape_equal(y->shape, os)) z = rill_k_forward_input(k, 1, 0);
   }
-  if (!z && !(z = rill_k_alloc(k, 0, b->bool_out ? RILL_BOOL : x->dtype, os))) return false;
+  if (!z && !(z = rill_k_alloc_uninit(k, 0, b->bool_out ? RILL_BOOL : x->dtype, os))) return false;
   ew_job j = {&p, x->data, y->data, z->data, rill_dtype_size(x->dtype), rill_dtype_size(y->dtype),
               rill_dtype_size(z->dtype), b->run[s]};
   if (p.n < RILL__PARALLEL_MIN)
@@ -157,7 +157,7 @@ bool rill__unary_kernel(rill_kctx *k, const rill__unop *u) {
     return rill_k_fail(k, RILL_UNIMPLEMENTED, "No kernel for %s with dtype %s", rill_k_op(k)->def->type,
                        rill_dtype_name(x->dtype));
   rill_tensor *y = rill_k_forward_input(k, 0, 0);
-  if (!y && !(y = rill_k_alloc(k, 0, x->dtype, x->shape))) return false;
+  if (!y && !(y = rill_k_alloc_uninit(k, 0, x->dtype, x->shape))) return false;
   un_job j = {x->data, y->data, rill_dtype_size(x->dtype), rill_dtype_size(y->dtype), u->run[s]};
   if (x->n < RILL__PARALLEL_MIN)
     un_chunk(&j, 0, x->n);

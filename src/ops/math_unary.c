@@ -253,7 +253,7 @@ static bool cast_kernel(rill_kctx *k) {
   if (s < 0 || d < 0)
     return rill_k_fail(k, RILL_UNIMPLEMENTED, "Cast %s to %s is not supported", rill_dtype_name(x->dtype),
                        rill_dtype_name(dst));
-  rill_tensor *y = rill_k_alloc(k, 0, dst, x->shape);
+  rill_tensor *y = rill_k_alloc_uninit(k, 0, dst, x->shape);
   if (!y) return false;
   cast_job j = {x->data, y->data, rill_dtype_size(x->dtype), rill_dtype_size(dst), cast_tab[s][d]};
   if (x->n < RILL__PARALLEL_MIN)

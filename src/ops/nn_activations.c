@@ -153,7 +153,7 @@ static bool act_kernel(rill_kctx *k, act_kind kind, bool grad) {
     return rill_k_fail(k, RILL_UNIMPLEMENTED, "%s has no kernel for %s", rill_op_type(op), rill_dtype_name(x->dtype));
   rill_tensor *y = grad ? rill_k_forward_input(k, 0, 0) : NULL;
   if (!y) y = rill_k_forward_input(k, grad ? 1 : 0, 0);
-  if (!y && !(y = rill_k_alloc(k, 0, x->dtype, x->shape))) return false;
+  if (!y && !(y = rill_k_alloc_uninit(k, 0, x->dtype, x->shape))) return false;
   act_run r = {.job = {.kind = kind, .x = x->data, .g = g ? g->data : NULL, .y = y->data,
                        .alpha = rill_op_attr_float(op, "alpha", 0.2)},
                .fn = fn};
