@@ -110,6 +110,7 @@ void rill_register_array_ops(void);
 void rill_register_nn_ops(void);
 void rill_register_random_ops(void);
 void rill_register_train_ops(void);
+void rill_register_pool_ops(void);
 
 #endif
 
