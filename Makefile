@@ -8,6 +8,8 @@
 #   make bench      side-by-side benchmarks against PyTorch and TensorFlow
 #   make install    cmake --install into $(PREFIX) (default /usr/local)
 #   make clean      remove build outputs (keeps build/venv, the TensorFlow reference venv)
+#   make fuzz       build the libFuzzer targets with clang (build-fuzz/) and run each for
+#                   FUZZ_SECONDS seconds (default 10) on its seed corpus (fuzz/CMakeLists.txt)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -68,6 +70,14 @@ bench: deps-peers
 install: build
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 	@if [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 10
+.PHONY: fuzz
+fuzz:
+	$(CMAKE) -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Release
+	$(CMAKE) --build $(FUZZ_BUILD) -j$(JOBS) --target rill_fuzzers
+	cd $(FUZZ_BUILD) && RILL_FUZZ_SECONDS=$(FUZZ_SECONDS) $(CTEST) --output-on-failure -L fuzz
 
 clean:
 	@if [ -d $(BUILD) ]; then find $(BUILD) -mindepth 1 -maxdepth 1 ! -name venv -exec rm -rf {} +; fi

@@ -9,5 +9,7 @@
 #include "rill/nn_pool.h"
 #include "rill/train.h"
 #include "rill/data.h"
+#include "rill/io.h"
+#include "rill/example.h"
 #define RILL_VERSION "0.1.0"
 #endif
