@@ -11,5 +11,6 @@
 #include "rill/data.h"
 #include "rill/io.h"
 #include "rill/example.h"
+#include "rill/queue.h"
 #define RILL_VERSION "0.1.0"
 #endif

@@ -23,6 +23,10 @@ typedef struct rill_session_options {
   bool log_device_placement; /* print "op: (Type): /job:localhost/replica:0/task:0/device:CPU:0" per op */
   bool allow_soft_placement; /* ops pinned to an absent device run on the CPU instead of failing */
   FILE *log;                 /* where placement is logged; NULL = stderr */
+  /* TF's ConfigProto.operation_timeout_in_ms: a kernel that blocks (a queue dequeue on an
+   * empty queue, an enqueue on a full one) gives up after this many milliseconds of waiting
+   * with DEADLINE_EXCEEDED instead of blocking forever. 0 or less = wait without limit. */
+  int64_t operation_timeout_in_ms;
 } rill_session_options;
 
 /* The defaults: all fields zero/false. */

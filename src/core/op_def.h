@@ -93,6 +93,11 @@ bool rill_k_fail(rill_kctx *k, rill_code code, const char *fmt, ...)
  * its free function with rill_k_set_state. */
 void *rill_k_state(rill_kctx *k);
 void rill_k_set_state(rill_kctx *k, void *state, void (*free_fn)(void *));
+/* The per-session state of another op of the graph (what rill_k_state gives that op's kernel),
+ * e.g. the queue an enqueue op's handle input comes from. NULL when it has none yet. */
+void *rill_k_op_state(rill_kctx *k, const rill_op *op);
+/* The session's operation_timeout_in_ms (<= 0: blocking kernels wait without limit). */
+int64_t rill_k_timeout_ms(rill_kctx *k);
 /* The session's intra-op thread count. */
 int rill_k_threads(rill_kctx *k);
 /* Runs fn(arg, begin, end) over [0, n) split into chunks on the intra-op pool (serially when n
@@ -111,6 +116,7 @@ void rill_register_nn_ops(void);
 void rill_register_random_ops(void);
 void rill_register_train_ops(void);
 void rill_register_pool_ops(void);
+void rill_register_queue_ops(void);
 
 #endif
 

@@ -520,6 +520,11 @@ void rill_k_set_state(rill_kctx *k, void *state, void (*free_fn)(void *)) {
   r->state = state;
   r->free_state = free_fn;
 }
+void *rill_k_op_state(rill_kctx *k, const rill_op *op) {
+  resource *r = res_at(k->s, op->id);
+  return r ? r->state : NULL;
+}
+int64_t rill_k_timeout_ms(rill_kctx *k) { return k->s->opts.operation_timeout_in_ms; }
 int rill_k_threads(rill_kctx *k) { return rill_threadpool_size(k->s->pool); }
 void rill_k_parallel_for(rill_kctx *k, int64_t n, int64_t grain, void (*fn)(void *, int64_t, int64_t), void *arg) {
   rill_threadpool_parallel_for(k->s->pool, n, grain, fn, arg);

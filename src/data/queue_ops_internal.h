@@ -1,0 +1,12 @@
+/* Shared by the queue op kernels and the queue builders. */
+#ifndef RILL_QUEUE_OPS_INTERNAL_H
+#define RILL_QUEUE_OPS_INTERNAL_H
+#include "rill/rill.h"
+
+bool rill__is_queue_type(const char *type);
+/* The queue op a handle comes from (through Identity ops), or NULL. */
+rill_op *rill__queue_op_of(rill_output handle);
+/* Reads the queue op's "shapes" attr (rank, dims... per component): 1 when present and
+ * well-formed, 0 when absent, -1 when malformed. */
+int rill__queue_shapes(const rill_op *qop, int ncomp, rill_shape *shapes);
+#endif
