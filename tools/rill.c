@@ -56,6 +56,8 @@ static int cmd_mnist_info(int argc, char **argv) {
   return 0;
 }
 
+int rill_cmd_inspect_checkpoint(int argc, char **argv); /* tools/cmd_inspect_checkpoint.c */
+
 static const struct {
   const char *name;
   int (*fn)(int argc, char **argv);
@@ -64,6 +66,7 @@ static const struct {
     {"version", cmd_version, "print the version"},
     {"ops", cmd_ops, "list the registered op types and whether they have gradients"},
     {"mnist-info", cmd_mnist_info, "load an MNIST-format directory and print its splits"},
+    {"inspect-checkpoint", rill_cmd_inspect_checkpoint, "print a checkpoint's tensors (PATH [--tensor NAME])"},
 };
 
 static void usage(FILE *f) {

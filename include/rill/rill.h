@@ -8,6 +8,7 @@
 #include "rill/ops.h"
 #include "rill/nn_pool.h"
 #include "rill/train.h"
+#include "rill/checkpoint.h"
 #include "rill/data.h"
 #include "rill/io.h"
 #include "rill/example.h"

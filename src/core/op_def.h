@@ -116,6 +116,7 @@ void rill_register_nn_ops(void);
 void rill_register_random_ops(void);
 void rill_register_train_ops(void);
 void rill_register_pool_ops(void);
+void rill_register_io_ops(void);
 void rill_register_queue_ops(void);
 
 #endif

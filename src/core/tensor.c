@@ -359,9 +359,22 @@ static size_t put_elem(const rill_tensor *t, int64_t i, char *buf, size_t cap) {
     }
     case RILL_BOOL: return (size_t)snprintf(buf, cap, "%s", ((bool *)t->data)[i] ? "True" : "False");
     case RILL_STRING: {
+      /* Python's bytes repr: printable ASCII as is, everything else escaped (NULs included). */
       const rill_string *s = t->data;
-      return (size_t)snprintf(buf, cap, "b'%.*s'", (int)(s[i].len > 40 ? 40 : s[i].len), s[i].data);
+      size_t n = (size_t)snprintf(buf, cap, "b'");
+      for (size_t k = 0; k < s[i].len && k < 40; k++) {
+        unsigned char c = (unsigned char)s[i].data[k];
+        const char *esc = c == '\\' ? "\\\\" : c == '\'' ? "\\'" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
+        if (esc)
+          n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s", esc);
+        else if (c < 0x20 || c >= 0x7f)
+          n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "\\x%02x", c);
+        else
+          n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "%c", c);
+      }
+      return n + (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "'");
     }
+    case RILL_INT64: return (size_t)snprintf(buf, cap, "%lld", (long long)((const int64_t *)t->data)[i]);
     default: return (size_t)snprintf(buf, cap, "%.0f", rill_tensor_get(t, i));
   }
 }

@@ -1,0 +1,208 @@
+/* SaveV2 and RestoreV2: TF's checkpoint ops, whose kernels write and read V2 tensor bundles
+ * (io/bundle.h). The Saver (src/train/saver.c) builds them exactly as TF's saver.py does, so
+ * saving and restoring run inside a session like TF's.
+ *
+ * The "dtypes" attribute is TF's list(type); Rill stores it as an int list of DataType numbers
+ * (GraphDef export writes it back as list(type)). */
+#include <stdlib.h>
+#include <string.h>
+#include "core/internal.h"
+#include "io/bundle.h"
+
+#define SAVE_FIXED_INPUTS 3
+
+/* The `i`-th string of a string tensor as a NUL-terminated view (elements are stored with a
+ * terminating NUL by rill_tensor_set_string). */
+static const char *str_at(const rill_tensor *t, int64_t i) {
+  const rill_string *s = t->data;
+  return s[i].data ? s[i].data : "";
+}
+
+static bool check_string_input(rill_op *op, int i, int want_rank, const char *what) {
+  if (rill_op_input_dtype(op, i) != RILL_STRING)
+    return rill_op_shape_error(op, "Input '%s' must be string but is %s", what,
+                               rill_dtype_name(rill_op_input_dtype(op, i)));
+  rill_shape s = rill_op_input_shape(op, i);
+  if (s.rank >= 0 && s.rank != want_rank)
+    return rill_op_shape_error(op, "Shape must be rank %d but is rank %d", want_rank, s.rank);
+  return true;
+}
+
+static bool save_infer(rill_op *op) {
+  int n = rill_op_num_inputs(op) - SAVE_FIXED_INPUTS;
+  if (n < 0) return rill_op_shape_error(op, "SaveV2 needs prefix, tensor_names and shape_and_slices inputs");
+  if (!check_string_input(op, 0, 0, "prefix") || !check_string_input(op, 1, 1, "tensor_names") ||
+      !check_string_input(op, 2, 1, "shape_and_slices"))
+    return false;
+  const int64_t *dt;
+  int nd = rill_op_attr_int_list(op, "dtypes", &dt);
+  if (nd != n) return rill_op_shape_error(op, "attr 'dtypes' has %d types for %d tensors", nd, n);
+  for (int i = 0; i < n; i++)
+    if (rill_op_input_dtype(op, SAVE_FIXED_INPUTS + i) != (rill_dtype)dt[i])
+      return rill_op_shape_error(op, "Input 'tensors' %d has type %s that does not match attr dtypes (%s)", i,
+                                 rill_dtype_name(rill_op_input_dtype(op, SAVE_FIXED_INPUTS + i)),
+                                 rill_dtype_name((rill_dtype)dt[i]));
+  rill_op_set_outputs(op, 0, NULL, NULL);
+  return true;
+}
+
+/* TF's ValidateInputs for SaveV2/RestoreV2: a scalar prefix and two vectors of n names. */
+static bool validate(rill_kctx *k, int64_t n, const rill_tensor **prefix, const rill_tensor **names) {
+  const rill_tensor *p = rill_k_in(k, 0), *tn = rill_k_in(k, 1), *ss = rill_k_in(k, 2);
+  char sh[64];
+  if (p->shape.rank != 0)
+    return rill_k_fail(k, RILL_INVALID_ARGUMENT, "Input prefix should be a scalar tensor, but got shape %s",
+                       rill_shape_dbg(p->shape, sh, sizeof sh));
+  if (tn->shape.rank != 1 || tn->n != n)
+    return rill_k_fail(k, RILL_INVALID_ARGUMENT, "Got %lld tensor names but %lld tensors", (long long)tn->n,
+                       (long long)n);
+  if (ss->shape.rank != 1 || ss->n != n)
+    return rill_k_fail(k, RILL_INVALID_ARGUMENT, "Expected %lld elements in shapes_and_slices, but got %lld",
+                       (long long)n, (long long)ss->n);
+  for (int64_t i = 0; i < n; i++)
+    if (((const rill_string *)ss->data)[i].len)
+      return rill_k_fail(k, RILL_UNIMPLEMENTED,
+                         "shape_and_slices '%s' for tensor '%s': Rill saves and restores whole tensors only",
+                         str_at(ss, i), str_at(tn, i));
+  if (!((const rill_string *)p->data)[0].len)
+    return rill_k_fail(k, RILL_INVALID_ARGUMENT, "checkpoint prefix is empty");
+  *prefix = p;
+  *names = tn;
+  return true;
+}
+
+static bool save_kernel(rill_kctx *k) {
+  int n = rill_k_num_inputs(k) - SAVE_FIXED_INPUTS;
+  const rill_tensor *prefix, *names;
+  if (!validate(k, n, &prefix, &names)) return false;
+  rill_status *st = rill_status_new();
+  if (!st) return rill_k_fail(k, RILL_RESOURCE_EXHAUSTED, "out of memory");
+  rill__bundle_writer *w = rill__bundle_writer_new(str_at(prefix, 0), st);
+  bool ok = w != NULL;
+  for (int i = 0; ok && i < n; i++) ok = rill__bundle_writer_add(w, str_at(names, i), rill_k_in(k, SAVE_FIXED_INPUTS + i), st);
+  if (ok)
+    ok = rill__bundle_writer_finish(w, st);
+  else
+    rill__bundle_writer_abort(w);
+  if (!ok) rill_k_fail(k, rill_status_code(st), "%s", rill_status_message(st));
+  rill_status_delete(st);
+  return ok;
+}
+
+static bool restore_infer(rill_op *op) {
+  if (rill_op_num_inputs(op) != SAVE_FIXED_INPUTS)
+    return rill_op_shape_error(op, "RestoreV2 takes prefix, tensor_names and shape_and_slices");
+  if (!check_string_input(op, 0, 0, "prefix") || !check_string_input(op, 1, 1, "tensor_names") ||
+      !check_string_input(op, 2, 1, "shape_and_slices"))
+    return false;
+  const int64_t *dt;
+  int n = rill_op_attr_int_list(op, "dtypes", &dt);
+  if (n < 1) return rill_op_shape_error(op, "attr 'dtypes' must list at least one type");
+  rill_shape t = rill_op_input_shape(op, 1);
+  if (t.rank == 1 && t.dims[0] >= 0 && t.dims[0] != n)
+    return rill_op_shape_error(op, "Got %lld tensor names for %d dtypes", (long long)t.dims[0], n);
+  rill_dtype *dts = malloc((size_t)n * sizeof *dts);
+  if (!dts) return rill_op_shape_error(op, "out of memory");
+  for (int i = 0; i < n; i++) {
+    dts[i] = (rill_dtype)dt[i];
+    if (!rill_dtype_size(dts[i])) {
+      free(dts);
+      return rill_op_shape_error(op, "attr 'dtypes' holds an unsupported type %lld", (long long)dt[i]);
+    }
+  }
+  /* Shapes are whatever the checkpoint holds: unknown until run, as TF's shape function says
+   * for empty shape_and_slices. */
+  rill_op_set_outputs(op, n, dts, NULL);
+  free(dts);
+  return true;
+}
+
+static bool restore_kernel(rill_kctx *k) {
+  rill_op *op = rill_k_op(k);
+  const int64_t *dt;
+  int n = rill_op_attr_int_list(op, "dtypes", &dt);
+  const rill_tensor *prefix, *names;
+  if (!validate(k, n, &prefix, &names)) return false;
+  rill_status *st = rill_status_new();
+  if (!st) return rill_k_fail(k, RILL_RESOURCE_EXHAUSTED, "out of memory");
+  rill__bundle_reader *r = rill__bundle_reader_open(str_at(prefix, 0), st);
+  bool ok = r != NULL;
+  if (!ok) rill_k_fail(k, rill_status_code(st), "%s", rill_status_message(st));
+  for (int i = 0; ok && i < n; i++) {
+    const char *name = str_at(names, i);
+    long e = rill__bundle_reader_find(r, name);
+    if (e < 0) {
+      ok = rill_k_fail(k, RILL_NOT_FOUND, "Key %s not found in checkpoint", name);
+      break;
+    }
+    int have = rill__bundle_reader_entry(r, (size_t)e)->dtype;
+    if (have != (int)dt[i]) {
+      char a[32], b[32];
+      ok = rill_k_fail(k, RILL_INVALID_ARGUMENT, "tensor_name = %s; expected dtype %s does not equal original dtype %s",
+                       name, rill__tf_dtype_string((int)dt[i], a, sizeof a), rill__tf_dtype_string(have, b, sizeof b));
+      break;
+    }
+    rill_tensor *t = rill__bundle_reader_read(r, (size_t)e, st);
+    if (!t) {
+      ok = rill_k_fail(k, rill_status_code(st), "%s", rill_status_message(st));
+      break;
+    }
+    rill_k_set_out(k, i, t);
+  }
+  rill__bundle_reader_close(r);
+  rill_status_delete(st);
+  return ok;
+}
+
+static const rill_op_def save_def = {.type = "SaveV2", .infer = save_infer, .kernel = save_kernel,
+                                     .flags = RILL_OP_STATEFUL | RILL_OP_NOT_DIFFERENTIABLE};
+static const rill_op_def restore_def = {.type = "RestoreV2", .infer = restore_infer, .kernel = restore_kernel,
+                                        .flags = RILL_OP_STATEFUL | RILL_OP_NOT_DIFFERENTIABLE};
+
+void rill_register_io_ops(void) {
+  rill_register_op(&save_def);
+  rill_register_op(&restore_def);
+}
+
+rill_op *rill_save_v2(rill_graph *g, rill_output prefix, rill_output tensor_names, rill_output shape_and_slices,
+                      const rill_output *tensors, int n, const char *name) {
+  if (n < 0 || (n > 0 && !tensors)) {
+    rill_graph_set_error(g, RILL_INVALID_ARGUMENT, "SaveV2: bad tensor list");
+    return NULL;
+  }
+  int64_t *dts = malloc(((size_t)n + 1) * sizeof *dts);
+  if (!dts) {
+    rill_graph_set_error(g, RILL_RESOURCE_EXHAUSTED, "out of memory");
+    return NULL;
+  }
+  for (int i = 0; i < n; i++) dts[i] = rill_output_dtype(tensors[i]);
+  rill_op_builder *b = rill_op_builder_new(g, "SaveV2", name ? name : "SaveV2");
+  rill_op_builder_add_input(b, prefix);
+  rill_op_builder_add_input(b, tensor_names);
+  rill_op_builder_add_input(b, shape_and_slices);
+  rill_op_builder_add_inputs(b, tensors, n);
+  rill_op_builder_attr_int_list(b, "dtypes", dts, n);
+  free(dts);
+  return rill_op_builder_finish(b);
+}
+
+rill_op *rill_restore_v2(rill_graph *g, rill_output prefix, rill_output tensor_names, rill_output shape_and_slices,
+                         const rill_dtype *dtypes, int n, const char *name) {
+  if (n < 1 || !dtypes) {
+    rill_graph_set_error(g, RILL_INVALID_ARGUMENT, "RestoreV2: needs at least one dtype");
+    return NULL;
+  }
+  int64_t *dts = malloc((size_t)n * sizeof *dts);
+  if (!dts) {
+    rill_graph_set_error(g, RILL_RESOURCE_EXHAUSTED, "out of memory");
+    return NULL;
+  }
+  for (int i = 0; i < n; i++) dts[i] = dtypes[i];
+  rill_op_builder *b = rill_op_builder_new(g, "RestoreV2", name ? name : "RestoreV2");
+  rill_op_builder_add_input(b, prefix);
+  rill_op_builder_add_input(b, tensor_names);
+  rill_op_builder_add_input(b, shape_and_slices);
+  rill_op_builder_attr_int_list(b, "dtypes", dts, n);
+  free(dts);
+  return rill_op_builder_finish(b);
+}

@@ -1,0 +1,55 @@
+/* Helpers shared by the Saver (saver.c) and the checkpoint state file (checkpoint_state.c). */
+#ifndef RILL_TRAIN_SAVER_INTERNAL_H
+#define RILL_TRAIN_SAVER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rill/rill.h"
+
+/* A growable NUL-terminated string; `failed` is sticky after an allocation failure. */
+typedef struct rill__strbuf {
+  char *s;
+  size_t len, cap;
+  bool failed;
+} rill__strbuf;
+
+static inline void rill__strbuf_addn(rill__strbuf *b, const char *s, size_t n) {
+  if (b->failed) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *p = realloc(b->s, cap);
+    if (!p) {
+      b->failed = true;
+      return;
+    }
+    b->s = p;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = 0;
+}
+static inline void rill__strbuf_add(rill__strbuf *b, const char *s) { rill__strbuf_addn(b, s, strlen(s)); }
+static inline void rill__strbuf_addc(rill__strbuf *b, char c) { rill__strbuf_addn(b, &c, 1); }
+/* Hands the string to the caller (an empty string when nothing was added); NULL after a failed
+ * allocation. The buffer is left empty. */
+static inline char *rill__strbuf_take(rill__strbuf *b) {
+  char *s = NULL;
+  if (!b->failed) {
+    if (!b->s) rill__strbuf_addn(b, "", 0);
+    s = b->failed ? NULL : b->s;
+    if (s) b->s = NULL;
+  }
+  free(b->s);
+  *b = (rill__strbuf){0};
+  return s;
+}
+
+/* os.path.join(dir, p): p itself when absolute or dir is "". malloc'd. */
+char *rill__path_join(const char *dir, const char *p);
+/* os.path.relpath(p, start), resolving relative paths against the working directory. */
+char *rill__relpath(const char *p, const char *start);
+
+#endif
