@@ -2,7 +2,8 @@
 #
 #   make            configure and build (build/, Release)
 #   make deps       install the Debian packages the build, tests and demo need
-#   make test       deps, build, the whole ctest suite, then the ASan+UBSan suite (build-asan/)
+#   make test       deps (with the TF/TensorBoard venv the interop tests use), build, the whole
+#                   ctest suite, then the ASan+UBSan suite (build-asan/)
 #   make test-asan  only the ASan+UBSan suite
 #   make demo       train the MNIST MLP example on Fashion-MNIST and print its test accuracy
 #   make bench      side-by-side benchmarks against PyTorch and TensorFlow
@@ -42,7 +43,7 @@ deps:
 deps-peers:
 	scripts/install-deps.sh --with-peers $(BUILD)
 
-test: deps
+test: deps-peers
 	$(MAKE) --no-print-directory build
 	cd $(BUILD) && $(CTEST) --output-on-failure -j$(JOBS)
 	$(MAKE) --no-print-directory test-asan
