@@ -4,8 +4,9 @@
 # apt is not touched at all when nothing is missing; an existing venv is reused.
 #
 # Usage: scripts/install-deps.sh [--with-peers] [BUILD_DIR]
-#   --with-peers  also the benchmark peers: PyTorch from Debian, TensorFlow (CPU) from PyPI in a
-#                 venv at BUILD_DIR/venv (BUILD_DIR defaults to "build")
+#   --with-peers  also the benchmark peers: PyTorch from Debian, TensorFlow (CPU) and TensorBoard
+#                 (for the event-file interop tests) from PyPI in a venv at BUILD_DIR/venv
+#                 (BUILD_DIR defaults to "build")
 # Runs apt-get through sudo when not root (non-interactively when there is no terminal, so CI
 # fails with a message instead of waiting for a password).
 set -euo pipefail
@@ -22,10 +23,11 @@ for a in "$@"; do
 done
 
 # build: compilers (gcc with libasan/libubsan for the sanitizer suite; clang for -Werror checks),
-# cmake, pkg-config (also used by the install test), OpenBLAS, zlib; tests: cmocka, and
+# cmake, pkg-config (also used by the install test), OpenBLAS, zlib, libpng (image summaries);
+# tests: cmocka, and
 # gfortran's libgfortran.so that `pkg-config --static --libs rill` names through openblas.pc;
 # demo: the Fashion-MNIST IDX files.
-pkgs=(build-essential cmake pkg-config clang gfortran libopenblas-dev zlib1g-dev libcmocka-dev
+pkgs=(build-essential cmake pkg-config clang gfortran libopenblas-dev zlib1g-dev libpng-dev libcmocka-dev
       dataset-fashion-mnist)
 if [ "$with_peers" = 1 ]; then
   pkgs+=(python3 python3-venv python3-torch)
@@ -65,6 +67,11 @@ if [ "$with_peers" = 1 ]; then
   if ! "$venv/bin/python" -c "import tensorflow" >/dev/null 2>&1; then
     echo "install-deps: installing tensorflow-cpu into $venv"
     "$venv/bin/pip" install -q --disable-pip-version-check "tensorflow-cpu==2.21.0" "numpy<2"
+  fi
+  # TensorBoard reads Rill's event files in tests/summary (TF 2.21 no longer pulls it in).
+  if ! "$venv/bin/python" -c "import tensorboard" >/dev/null 2>&1; then
+    echo "install-deps: installing tensorboard into $venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "tensorboard==2.21.0"
   fi
 fi
 echo "install-deps: ok"

@@ -13,5 +13,6 @@
 #include "rill/io.h"
 #include "rill/example.h"
 #include "rill/queue.h"
+#include "rill/summary.h"
 #define RILL_VERSION "0.1.0"
 #endif

@@ -117,6 +117,7 @@ void rill_register_random_ops(void);
 void rill_register_train_ops(void);
 void rill_register_pool_ops(void);
 void rill_register_io_ops(void);
+void rill_register_summary_ops(void);
 void rill_register_queue_ops(void);
 
 #endif

@@ -27,6 +27,7 @@ static void register_all(void) {
   rill_register_train_ops();
   rill_register_pool_ops();
   rill_register_io_ops();
+  rill_register_summary_ops();
   rill_register_queue_ops();
 }
 
