@@ -19,7 +19,10 @@ typedef struct rill_session rill_session;
 
 typedef struct rill_session_options {
   int intra_op_threads;      /* threads inside one kernel (BLAS, big elementwise); 0 = all cores */
-  int inter_op_threads;      /* ops run concurrently; 0 or 1 = one at a time */
+  int inter_op_threads;      /* > 1: ops whose inputs are ready run concurrently on this many
+                              * threads (results are the same as one at a time, as long as the
+                              * graph orders every read of a variable against its updates);
+                              * 0 or 1: one op at a time in creation order */
   bool log_device_placement; /* print "op: (Type): /job:localhost/replica:0/task:0/device:CPU:0" per op */
   bool allow_soft_placement; /* ops pinned to an absent device run on the CPU instead of failing */
   FILE *log;                 /* where placement is logged; NULL = stderr */

@@ -126,3 +126,6 @@ void rill_register_queue_ops(void);
  * copied first when anything else still holds it (copy-on-write), so fetched values and
  * constants are never changed behind the caller's back. NULL after an error (uninitialized). */
 rill_tensor *rill_k_mutable_var(rill_kctx *k, int i);
+/* Replaces variable input i's value with t (taking over the caller's reference) and drops the
+ * old one; safe against readers of inter-op parallel runs. */
+void rill_k_set_var(rill_kctx *k, int i, rill_tensor *t);

@@ -53,6 +53,11 @@ typedef struct plan {
   rill_tensor **scratch;       /* slot values, reused run to run */
   void *scratch_in;            /* per-step input arrays */
   atomic_flag busy;
+  /* for inter-op parallel runs: each slot's reader count before any step ran, and each step's
+   * producers (dep_count) and consumers (succ[succ_off[i] .. succ_off[i+1]]) among the steps */
+  int *slot_readers;
+  int *dep_count;
+  int *succ_off, *succ;
   struct plan *next;
 } plan;
 
@@ -70,7 +75,9 @@ struct rill_session {
   rill_graph *g;
   rill_session_options opts;
   rill_threadpool *pool;
+  rill_threadpool *inter_pool; /* runs independent ops at once when inter_op_threads > 1 */
   pthread_mutex_t mu;          /* plan cache, resources table, placement log */
+  pthread_mutex_t var_mu;      /* parallel runs: swapping a variable's value vs. taking a reference */
   plan *plans;
   int n_plans;
   resource *res[RES_MAX_CHUNKS];
@@ -87,6 +94,8 @@ struct rill_kctx {
   int n_in;
   rill_tensor **out;
   rill_status *st;
+  atomic_int *live_readers;  /* parallel runs: readers each slot still has, else NULL */
+  rill_tensor **held;        /* parallel runs: variable values referenced for this step */
 };
 
 static resource *res_at(rill_session *s, int id) {
@@ -129,8 +138,10 @@ rill_session *rill_session_new(rill_graph *g, const rill_session_options *opts, 
   }
   s->opts.intra_op_threads = threads;
   s->pool = rill_threadpool_new(threads);
+  if (s->opts.inter_op_threads > 1) s->inter_pool = rill_threadpool_new(s->opts.inter_op_threads);
   openblas_set_num_threads(threads);
   pthread_mutex_init(&s->mu, NULL);
+  pthread_mutex_init(&s->var_mu, NULL);
   rill_status_clear(st);
   return s;
 }
@@ -151,6 +162,10 @@ static void plan_free(plan *p) {
   free(p->fetch_src);
   free(p->scratch);
   free(p->scratch_in);
+  free(p->slot_readers);
+  free(p->dep_count);
+  free(p->succ_off);
+  free(p->succ);
   free(p);
 }
 
@@ -170,7 +185,9 @@ void rill_session_delete(rill_session *s) {
   }
   free(s->logged);
   rill_threadpool_delete(s->pool);
+  rill_threadpool_delete(s->inter_pool);
   pthread_mutex_destroy(&s->mu);
+  pthread_mutex_destroy(&s->var_mu);
   free(s);
 }
 
@@ -241,6 +258,57 @@ static int const_index(plan *p, int *const_of, const rill_op *op) {
   if (const_of[op->id] >= 0) return const_of[op->id];
   p->consts[p->n_consts] = rill_tensor_ref(const_value(op));
   return const_of[op->id] = p->n_consts++;
+}
+
+/* Calls fn(arg, from, to) for every step-to-step edge of a plan: data inputs that are not fed,
+ * and control inputs. */
+static void for_each_edge(plan *p, const int *step_of, const rill_output *feeds, int nf,
+                          void (*fn)(plan *p, int from, int to, int *cursor), int *cursor) {
+  for (int k = 0; k < p->n_steps; k++) {
+    rill_op *op = p->steps[k].op;
+    for (int j = 0; j < op->n_inputs + op->n_control; j++) {
+      int from;
+      if (j < op->n_inputs) {
+        if (fed_index(feeds, nf, op->inputs[j]) >= 0) continue;
+        from = step_of[op->inputs[j].op->id];
+      } else {
+        from = step_of[op->control[j - op->n_inputs]->id];
+      }
+      if (from >= 0) fn(p, from, k, cursor);
+    }
+  }
+}
+
+static void count_edge(plan *p, int from, int to, int *cursor) {
+  (void)cursor;
+  p->dep_count[to]++;
+  p->succ_off[from + 1]++;
+}
+
+static void fill_edge(plan *p, int from, int to, int *cursor) { p->succ[cursor[from]++] = to; }
+
+/* The step-to-step edges of a plan, for running independent steps at once. */
+static bool build_dependencies(plan *p, rill_graph *g, const rill_output *feeds, int nf) {
+  int *step_of = malloc(((size_t)g->n_ops + 1) * sizeof(int));
+  int *cursor = malloc(((size_t)p->n_steps + 1) * sizeof(int));
+  p->dep_count = calloc((size_t)p->n_steps + 1, sizeof(int));
+  p->succ_off = calloc((size_t)p->n_steps + 2, sizeof(int));
+  bool ok = step_of && cursor && p->dep_count && p->succ_off;
+  if (ok) {
+    for (int i = 0; i < g->n_ops; i++) step_of[i] = -1;
+    for (int k = 0; k < p->n_steps; k++) step_of[p->steps[k].op->id] = k;
+    for_each_edge(p, step_of, feeds, nf, count_edge, NULL);
+    for (int k = 0; k < p->n_steps; k++) p->succ_off[k + 1] += p->succ_off[k];
+    p->succ = malloc(((size_t)p->succ_off[p->n_steps] + 1) * sizeof(int));
+    ok = p->succ != NULL;
+  }
+  if (ok) {
+    memcpy(cursor, p->succ_off, (size_t)p->n_steps * sizeof(int));
+    for_each_edge(p, step_of, feeds, nf, fill_edge, cursor);
+  }
+  free(step_of);
+  free(cursor);
+  return ok;
 }
 
 static plan *compile(rill_session *s, const rill_output *feeds, int nf, const rill_output *fetches, int nx,
@@ -398,6 +466,11 @@ static plan *compile(rill_session *s, const rill_output *feeds, int nf, const ri
   for (int i = 0; i < nf; i++) readers[p->feed_slot[i]] += 1 << 20; /* the caller owns feeds */
 #undef SOURCE_OF
 
+  p->slot_readers = malloc(((size_t)n_slots + 1) * sizeof(int));
+  if (!p->slot_readers) goto oom;
+  memcpy(p->slot_readers, readers, (size_t)n_slots * sizeof(int));
+  if (!build_dependencies(p, g, feeds, nf)) goto oom;
+
   /* releases: a slot dies after its last reader; unread outputs die right after their op */
   for (int k = 0; k < p->n_steps; k++) {
     step *stp = &p->steps[k];
@@ -496,7 +569,14 @@ void rill_k_set_out(rill_kctx *k, int i, rill_tensor *t) {
 }
 
 rill_tensor *rill_k_forward_input(rill_kctx *k, int i, int o) {
-  if (!k->srcs[i].forwardable) return NULL;
+  if (k->live_readers) {
+    /* parallel run: only the slot's last remaining reader may take its buffer */
+    const src *si = &k->srcs[i];
+    if (si->kind != SRC_SLOT || atomic_load_explicit(&k->live_readers[si->idx], memory_order_acquire) != 1)
+      return NULL;
+  } else if (!k->srcs[i].forwardable) {
+    return NULL;
+  }
   rill_tensor *t = k->in[i];
   if (!rill__tensor_exclusive(t)) return NULL;
   rill_k_set_out(k, o, rill_tensor_ref(t));
@@ -563,6 +643,158 @@ static bool check_feed(const rill_output o, const rill_tensor *t, rill_status *s
   return true;
 }
 
+/* Gathers a step's inputs and runs its kernel; false after setting k->st. */
+static bool exec_step(rill_session *s, plan *p, step *stp, rill_tensor **vals, rill_kctx *k) {
+  rill_tensor **ins = k->in;
+  rill_tensor ***refs = k->ref;
+  for (int j = 0; j < stp->n_in; j++) {
+    const src *sj = &stp->in[j];
+    if (stp->op->def->ref_inputs & (1u << j)) {
+      refs[j] = &res_at(s, sj->idx)->tensor;
+      ins[j] = *refs[j];
+    } else if (sj->kind == SRC_CONST) {
+      refs[j] = NULL;
+      ins[j] = p->consts[sj->idx];
+    } else if (sj->kind == SRC_VAR) {
+      refs[j] = NULL;
+      if (k->held) pthread_mutex_lock(&s->var_mu);
+      ins[j] = read_var(s, sj->idx, k->st, stp->op);
+      if (k->held) {
+        k->held[j] = rill_tensor_ref(ins[j]);
+        pthread_mutex_unlock(&s->var_mu);
+      }
+      if (!ins[j]) return false;
+    } else {
+      refs[j] = NULL;
+      ins[j] = vals[sj->idx];
+    }
+  }
+  if (!stp->kernel) return true;
+  k->op = stp->op;
+  k->n_in = stp->n_in;
+  k->srcs = stp->in;
+  k->out = vals + stp->out_base;
+  if (!stp->kernel(k)) {
+    if (rill_status_code(k->st) == RILL_OK)
+      rill_status_set(k->st, RILL_INTERNAL, "kernel failed\n\t [[{{node %s}}]]", stp->op->name);
+    return false;
+  }
+  for (int o = 0; o < stp->op->n_outputs; o++)
+    if (!k->out[o] && !is_var_source(stp->op)) {
+      rill_status_set(k->st, RILL_INTERNAL, "kernel of %s set no output %d\n\t [[{{node %s}}]]", stp->op->def->type,
+                      o, stp->op->name);
+      return false;
+    }
+  return true;
+}
+
+/* ---- inter-op parallel runs ----
+ * Steps whose producers have all finished go on a ready stack; inter_op_threads workers pop
+ * and run them. A slot dies when its last reader finishes (counted at run time, since the
+ * order is no longer fixed), and only that last reader may reuse its buffer. */
+typedef struct par_run {
+  rill_session *s;
+  plan *p;
+  rill_tensor **vals;
+  atomic_int *pending;   /* producers each step still waits for */
+  atomic_int *readers;   /* readers each slot still has */
+  int *ready, n_ready;
+  int done;
+  bool failed;
+  rill_status *status;   /* the first error */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} par_run;
+
+static void par_worker(void *arg, int64_t b, int64_t e) {
+  (void)b;
+  (void)e;
+  par_run *r = arg;
+  plan *p = r->p;
+  rill_status local;
+  memset(&local, 0, sizeof local);
+  rill_tensor **ins = malloc(((size_t)p->max_inputs + 1) * sizeof *ins);
+  rill_tensor ***refs = malloc(((size_t)p->max_inputs + 1) * sizeof *refs);
+  rill_tensor **held = calloc((size_t)p->max_inputs + 1, sizeof *held);
+  rill_kctx k = {.s = r->s, .in = ins, .ref = refs, .st = &local, .live_readers = r->readers, .held = held};
+  pthread_mutex_lock(&r->mu);
+  if (!ins || !refs || !held) {
+    if (!r->failed) rill_status_set(r->status, RILL_RESOURCE_EXHAUSTED, "out of memory in an inter-op worker");
+    r->failed = true;
+    pthread_cond_broadcast(&r->cv);
+  }
+  for (;;) {
+    while (!r->failed && r->n_ready == 0 && r->done < p->n_steps) pthread_cond_wait(&r->cv, &r->mu);
+    if (r->failed || r->done == p->n_steps) break;
+    int si = r->ready[--r->n_ready];
+    pthread_mutex_unlock(&r->mu);
+
+    step *stp = &p->steps[si];
+    bool ok = exec_step(r->s, p, stp, r->vals, &k);
+    for (int j = 0; j < stp->n_in; j++) {
+      rill_tensor_unref(held[j]);
+      held[j] = NULL;
+    }
+    for (int j = 0; j < stp->n_in; j++) {
+      const src *sj = &stp->in[j];
+      if (sj->kind != SRC_SLOT || (stp->op->def->ref_inputs & (1u << j))) continue;
+      if (atomic_fetch_sub_explicit(&r->readers[sj->idx], 1, memory_order_acq_rel) == 1) {
+        rill_tensor_unref(r->vals[sj->idx]);
+        r->vals[sj->idx] = NULL;
+      }
+    }
+    for (int o = 0; o < stp->op->n_outputs; o++)
+      if (p->slot_readers[stp->out_base + o] == 0) {
+        rill_tensor_unref(r->vals[stp->out_base + o]);
+        r->vals[stp->out_base + o] = NULL;
+      }
+
+    pthread_mutex_lock(&r->mu);
+    if (!ok) {
+      if (!r->failed) rill_status_copy(r->status, &local);
+      r->failed = true;
+    } else {
+      r->done++;
+      for (int q = p->succ_off[si]; q < p->succ_off[si + 1]; q++)
+        if (atomic_fetch_sub_explicit(&r->pending[p->succ[q]], 1, memory_order_acq_rel) == 1)
+          r->ready[r->n_ready++] = p->succ[q];
+    }
+    pthread_cond_broadcast(&r->cv);
+  }
+  pthread_mutex_unlock(&r->mu);
+  free(ins);
+  free(refs);
+  free(held);
+  rill_status_clear(&local);
+}
+
+static bool run_parallel(rill_session *s, plan *p, rill_tensor **vals, rill_status *status) {
+  par_run r = {.s = s, .p = p, .vals = vals, .status = status};
+  r.pending = malloc(((size_t)p->n_steps + 1) * sizeof(atomic_int));
+  r.readers = malloc(((size_t)p->n_slots + 1) * sizeof(atomic_int));
+  r.ready = malloc(((size_t)p->n_steps + 1) * sizeof(int));
+  bool ok = r.pending && r.readers && r.ready;
+  if (!ok) {
+    rill_status_set(status, RILL_RESOURCE_EXHAUSTED, "out of memory starting a run");
+  } else {
+    for (int i = 0; i < p->n_steps; i++) {
+      atomic_init(&r.pending[i], p->dep_count[i]);
+      if (p->dep_count[i] == 0) r.ready[r.n_ready++] = i;
+    }
+    for (int i = 0; i < p->n_slots; i++) atomic_init(&r.readers[i], p->slot_readers[i]);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    rill_threadpool_parallel_for(s->inter_pool, rill_threadpool_size(s->inter_pool), 1, par_worker, &r);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.cv);
+    ok = !r.failed && r.done == p->n_steps;
+  }
+  free(r.pending);
+  free(r.readers);
+  free(r.ready);
+  return ok;
+}
+
 void rill_session_run(rill_session *s, const rill_output *feeds, rill_tensor *const *feed_values, int nf,
                       const rill_output *fetches, rill_tensor **fetch_values, int nx, rill_op *const *targets, int nt,
                       rill_status *st) {
@@ -598,51 +830,17 @@ void rill_session_run(rill_session *s, const rill_output *feeds, rill_tensor *co
     ok = check_feed(feeds[i], feed_values[i], status);
     if (ok) vals[p->feed_slot[i]] = rill_tensor_ref(feed_values[i]);
   }
-  rill_kctx k = {.s = s, .in = ins, .ref = refs, .st = status};
-  for (int si = 0; ok && si < p->n_steps; si++) {
-    step *stp = &p->steps[si];
-    for (int j = 0; j < stp->n_in; j++) {
-      const src *sj = &stp->in[j];
-      if (stp->op->def->ref_inputs & (1u << j)) {
-        refs[j] = &res_at(s, sj->idx)->tensor;
-        ins[j] = *refs[j];
-      } else if (sj->kind == SRC_CONST) {
-        refs[j] = NULL;
-        ins[j] = p->consts[sj->idx];
-      } else if (sj->kind == SRC_VAR) {
-        refs[j] = NULL;
-        ins[j] = read_var(s, sj->idx, status, stp->op);
-        if (!ins[j]) {
-          ok = false;
-          break;
-        }
-      } else {
-        refs[j] = NULL;
-        ins[j] = vals[sj->idx];
+  if (ok && s->inter_pool && p->n_steps > 1) {
+    ok = run_parallel(s, p, vals, status);
+  } else {
+    rill_kctx k = {.s = s, .in = ins, .ref = refs, .st = status};
+    for (int si = 0; ok && si < p->n_steps; si++) {
+      step *stp = &p->steps[si];
+      ok = exec_step(s, p, stp, vals, &k);
+      for (int r = 0; r < stp->n_release; r++) {
+        rill_tensor_unref(vals[stp->release[r]]);
+        vals[stp->release[r]] = NULL;
       }
-    }
-    if (!ok) break;
-    if (stp->kernel) {
-      k.op = stp->op;
-      k.n_in = stp->n_in;
-      k.srcs = stp->in;
-      k.out = vals + stp->out_base;
-      if (!stp->kernel(&k)) {
-        if (rill_status_code(status) == RILL_OK)
-          rill_status_set(status, RILL_INTERNAL, "kernel failed\n\t [[{{node %s}}]]", stp->op->name);
-        ok = false;
-        break;
-      }
-      for (int o = 0; o < stp->op->n_outputs; o++)
-        if (!k.out[o] && !is_var_source(stp->op)) {
-          rill_status_set(status, RILL_INTERNAL, "kernel of %s set no output %d\n\t [[{{node %s}}]]",
-                          stp->op->def->type, o, stp->op->name);
-          ok = false;
-        }
-    }
-    for (int r = 0; r < stp->n_release; r++) {
-      rill_tensor_unref(vals[stp->release[r]]);
-      vals[stp->release[r]] = NULL;
     }
   }
   for (int i = 0; ok && i < nx; i++) {
@@ -714,6 +912,15 @@ void rill_run(rill_op *op, rill_status *st) {
   rill_session_run_op(tls_default_session, op, st);
 }
 
+void rill_k_set_var(rill_kctx *k, int i, rill_tensor *t) {
+  rill_tensor **slot = k->ref[i];
+  if (k->held) pthread_mutex_lock(&k->s->var_mu);
+  rill_tensor *old = *slot;
+  *slot = t;
+  if (k->held) pthread_mutex_unlock(&k->s->var_mu);
+  rill_tensor_unref(old);
+}
+
 rill_tensor *rill_k_mutable_var(rill_kctx *k, int i) {
   rill_tensor **slot = k->ref[i];
   rill_tensor *t = *slot;
@@ -724,8 +931,8 @@ rill_tensor *rill_k_mutable_var(rill_kctx *k, int i) {
   if (!rill__tensor_exclusive(t)) {
     rill_tensor *c = rill_tensor_copy(t, k->st);
     if (!c) return NULL;
-    rill_tensor_unref(t);
-    *slot = t = c;
+    rill_k_set_var(k, i, c);
+    t = c;
   }
   return t;
 }

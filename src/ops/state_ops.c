@@ -24,7 +24,6 @@ static bool assign_infer(rill_op *op) {
 }
 
 static bool assign_kernel(rill_kctx *k) {
-  rill_tensor **slot = rill_k_in_ref(k, 0);
   rill_tensor *v = rill_k_in(k, 1);
   rill_op *op = rill_k_op(k);
   rill_shape want;
@@ -35,8 +34,7 @@ static bool assign_kernel(rill_kctx *k) {
                        rill_shape_dbg(want, a, sizeof a), rill_shape_dbg(v->shape, b, sizeof b));
   }
   /* Sharing the value's buffer is safe: in-place updaters copy first when it is shared. */
-  rill_tensor_unref(*slot);
-  *slot = rill_tensor_ref(v);
+  rill_k_set_var(k, 0, rill_tensor_ref(v));
   rill_k_set_out(k, 0, rill_tensor_ref(v));
   return true;
 }
