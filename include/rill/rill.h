@@ -6,6 +6,7 @@
 #include "rill/graph.h"
 #include "rill/session.h"
 #include "rill/ops.h"
+#include "rill/nn_conv.h"
 #include "rill/nn_pool.h"
 #include "rill/train.h"
 #include "rill/checkpoint.h"

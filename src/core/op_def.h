@@ -115,6 +115,7 @@ void rill_register_array_ops(void);
 void rill_register_nn_ops(void);
 void rill_register_random_ops(void);
 void rill_register_train_ops(void);
+void rill_register_conv_ops(void);
 void rill_register_pool_ops(void);
 void rill_register_io_ops(void);
 void rill_register_summary_ops(void);

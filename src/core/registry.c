@@ -25,6 +25,7 @@ static void register_all(void) {
   rill_register_nn_ops();
   rill_register_random_ops();
   rill_register_train_ops();
+  rill_register_conv_ops();
   rill_register_pool_ops();
   rill_register_io_ops();
   rill_register_summary_ops();

@@ -23,6 +23,7 @@ static void run_table(const rill_gradcase *cases, int n) {
 static void test_math(void **state) { (void)state; run_table(rill_gradcases_math, rill_gradcases_math_n); }
 static void test_array(void **state) { (void)state; run_table(rill_gradcases_array, rill_gradcases_array_n); }
 static void test_nn(void **state) { (void)state; run_table(rill_gradcases_nn, rill_gradcases_nn_n); }
+static void test_conv(void **state) { (void)state; run_table(rill_gradcases_conv, rill_gradcases_conv_n); }
 static void test_pool(void **state) { (void)state; run_table(rill_gradcases_pool, rill_gradcases_pool_n); }
 
 static void test_every_differentiable_op_is_checked(void **state) {
@@ -44,6 +45,7 @@ int main(void) {
       cmocka_unit_test(test_math),
       cmocka_unit_test(test_array),
       cmocka_unit_test(test_nn),
+      cmocka_unit_test(test_conv),
       cmocka_unit_test(test_pool),
       cmocka_unit_test(test_every_differentiable_op_is_checked),
   };

@@ -30,6 +30,8 @@ extern const rill_gradcase rill_gradcases_array[];
 extern const int rill_gradcases_array_n;
 extern const rill_gradcase rill_gradcases_nn[];
 extern const int rill_gradcases_nn_n;
+extern const rill_gradcase rill_gradcases_conv[];
+extern const int rill_gradcases_conv_n;
 extern const rill_gradcase rill_gradcases_pool[];
 extern const int rill_gradcases_pool_n;
 #endif
