@@ -1,7 +1,7 @@
 /* numpy.random.RandomState (legacy MT19937) for the toy examples, so that their generated
  * data are the very numbers the notes' Python programs feed: RandomState(1).rand(128, 2) here
  * gives numpy's values bit for bit, and permutation(n) shuffles like numpy's.
- * Header-only; shared by toy_3layer.c and custom_loss.c. */
+ * Header-only; shared by toy_classifier.c and custom_loss.c. */
 #ifndef RILL_EXAMPLES_NUMPY_RANDOM_H
 #define RILL_EXAMPLES_NUMPY_RANDOM_H
 

@@ -1,9 +1,9 @@
 """The toy examples run in real TensorFlow (tf.compat.v1), for the numbers test_examples.c
-compares with: the same programs as examples/toy_3layer.c and examples/custom_loss.c, same
+compares with: the same programs as examples/toy_classifier.c and examples/custom_loss.c, same
 data (numpy RandomState(1)), same batches. Run: python tf_reference.py
 
 Output with TF 2.21 (CPU):
-  toy_3layer: w1 before [[-0.8113182 1.4845988 0.06532937] [-2.4427042 0.0992484 0.5912243]]
+  toy_classifier: w1 before [[-0.8113182 1.4845988 0.06532937] [-2.4427042 0.0992484 0.5912243]]
     cross entropy after 0/1000/2000/3000/4000 steps: 1.89805 0.655075 0.626172 0.615096 0.610309
     w1 after [[0.02476984 0.56948686 1.6921942] [-2.197735 -0.23668918 1.1143897]]
     w2 after [[-0.45544702] [0.4911092] [-0.9811033]]
@@ -18,7 +18,7 @@ from numpy.random import RandomState
 tf.disable_eager_execution()
 
 
-def toy_3layer():
+def toy_classifier():
     g = tf.Graph()
     with g.as_default():
         w1 = tf.Variable(tf.random_normal([2, 3], stddev=1, seed=1))
@@ -74,5 +74,5 @@ def custom_loss():
 
 
 if __name__ == '__main__':
-    toy_3layer()
+    toy_classifier()
     custom_loss()
