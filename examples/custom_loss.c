@@ -14,18 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <rill/rill.h>
+#include "example_util.h"
 #include "numpy_random.h"
 
 #define DATA_SIZE 128
 #define BATCH_SIZE 8
-
-static bool parse_long(const char *s, long min, long *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < min) return false;
-  *out = v;
-  return true;
-}
 
 static int usage(void) {
   fprintf(stderr, "usage: custom_loss [--steps N] [--seed N]\n");
@@ -46,9 +39,9 @@ int main(int argc, char **argv) {
   long steps = 5000, seed = 1;
   for (int i = 1; i < argc; i++) {
     if (i + 1 < argc && !strcmp(argv[i], "--steps")) {
-      if (!parse_long(argv[++i], 1, &steps)) return usage();
+      if (!example_parse_long(argv[++i], 1, &steps)) return usage();
     } else if (i + 1 < argc && !strcmp(argv[i], "--seed")) {
-      if (!parse_long(argv[++i], 0, &seed) || seed > 0xffffffffL) return usage();
+      if (!example_parse_long(argv[++i], 0, &seed) || seed > 0xffffffffL) return usage();
     } else {
       return usage();
     }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <rill/rill.h>
+#include "example_util.h"
 
 #define INPUT_NODE 784
 #define LAYER1_NODE 500
@@ -28,14 +29,6 @@
 #define LEARNING_RATE_DECAY 0.99
 #define REGULARIZATION_RATE 0.0001
 #define MOVING_AVERAGE_DECAY 0.99
-
-static bool parse_long(const char *s, long min, long *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < min) return false;
-  *out = v;
-  return true;
-}
 
 static int usage(void) {
   fprintf(stderr, "usage: mnist_mlp [--steps N] [--data-dir DIR] [--seed N] [--threads N]\n");
@@ -89,31 +82,20 @@ int main(int argc, char **argv) {
     if (i + 1 < argc && !strcmp(argv[i], "--data-dir")) {
       data_dir = argv[++i];
     } else if (i + 1 < argc && !strcmp(argv[i], "--steps")) {
-      if (!parse_long(argv[++i], 0, &steps)) return usage();
+      if (!example_parse_long(argv[++i], 0, &steps)) return usage();
     } else if (i + 1 < argc && !strcmp(argv[i], "--seed")) {
-      if (!parse_long(argv[++i], 1, &seed)) return usage();
+      if (!example_parse_long(argv[++i], 1, &seed)) return usage();
     } else if (i + 1 < argc && !strcmp(argv[i], "--threads")) {
-      if (!parse_long(argv[++i], 0, &threads)) return usage();
+      if (!example_parse_long(argv[++i], 0, &threads)) return usage();
     } else {
       return usage();
     }
   }
 
-  rill_status *st = rill_status_new();
-  rill_graph *g = rill_graph_new();
-  if (!st || !g) {
-    fprintf(stderr, "mnist_mlp: out of memory\n");
-    rill_status_delete(st);
-    rill_graph_delete(g);
-    return 1;
-  }
-  rill_mnist *mnist = rill_mnist_read(data_dir, false, 5000, (uint64_t)seed, st);
-  if (!mnist) {
-    fprintf(stderr, "mnist_mlp: reading MNIST: %s\n", rill_status_message(st));
-    rill_status_delete(st);
-    rill_graph_delete(g);
-    return 1;
-  }
+  rill_status *st;
+  rill_graph *g;
+  rill_mnist *mnist = example_open_mnist("mnist_mlp", data_dir, false, seed, &st, &g);
+  if (!mnist) return 1;
 
   rill_graph_set_random_seed(g, seed);
   rill_output x = rill_placeholder(g, RILL_FLOAT, RILL_SHAPE(-1, INPUT_NODE), "x-input");

@@ -10,16 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <rill/rill.h>
+#include "example_util.h"
 
 #define BATCH_SIZE 100
-
-static bool parse_long(const char *s, long min, long *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < min) return false;
-  *out = v;
-  return true;
-}
 
 static int usage(void) {
   fprintf(stderr, "usage: mnist_softmax [--data-dir DIR] [--steps N] [--seed N]\n");
@@ -33,29 +26,18 @@ int main(int argc, char **argv) {
     if (i + 1 < argc && !strcmp(argv[i], "--data-dir")) {
       data_dir = argv[++i];
     } else if (i + 1 < argc && !strcmp(argv[i], "--steps")) {
-      if (!parse_long(argv[++i], 0, &steps)) return usage();
+      if (!example_parse_long(argv[++i], 0, &steps)) return usage();
     } else if (i + 1 < argc && !strcmp(argv[i], "--seed")) {
-      if (!parse_long(argv[++i], 0, &seed)) return usage();
+      if (!example_parse_long(argv[++i], 0, &seed)) return usage();
     } else {
       return usage();
     }
   }
 
-  rill_status *st = rill_status_new();
-  rill_graph *g = rill_graph_new();
-  if (!st || !g) {
-    fprintf(stderr, "mnist_softmax: out of memory\n");
-    rill_status_delete(st);
-    rill_graph_delete(g);
-    return 1;
-  }
-  rill_mnist *mnist = rill_mnist_read(data_dir, true, 5000, (uint64_t)seed, st);
-  if (!mnist) {
-    fprintf(stderr, "mnist_softmax: reading MNIST: %s\n", rill_status_message(st));
-    rill_status_delete(st);
-    rill_graph_delete(g);
-    return 1;
-  }
+  rill_status *st;
+  rill_graph *g;
+  rill_mnist *mnist = example_open_mnist("mnist_softmax", data_dir, true, seed, &st, &g);
+  if (!mnist) return 1;
 
   rill_output x = rill_placeholder(g, RILL_FLOAT, RILL_SHAPE(-1, 784), NULL);
   rill_output y_ = rill_placeholder(g, RILL_FLOAT, RILL_SHAPE(-1, 10), NULL);

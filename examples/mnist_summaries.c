@@ -26,16 +26,9 @@
 #include <string.h>
 #include <time.h>
 #include <rill/rill.h>
+#include "example_util.h"
 
 #define BATCH_SIZE 100
-
-static bool parse_long(const char *s, long min, long *out) {
-  char *end;
-  long v = strtol(s, &end, 10);
-  if (*s == '\0' || *end != '\0' || v < min) return false;
-  *out = v;
-  return true;
-}
 
 static int usage(void) {
   fprintf(stderr, "usage: mnist_summaries [--steps N] [--log-dir DIR] [--data-dir DIR] [--test-every N] "
@@ -109,13 +102,13 @@ int main(int argc, char **argv) {
     } else if (i + 1 < argc && !strcmp(argv[i], "--log-dir")) {
       log_dir = argv[++i];
     } else if (i + 1 < argc && !strcmp(argv[i], "--steps")) {
-      if (!parse_long(argv[++i], 0, &steps)) return usage();
+      if (!example_parse_long(argv[++i], 0, &steps)) return usage();
     } else if (i + 1 < argc && !strcmp(argv[i], "--test-every")) {
-      if (!parse_long(argv[++i], 1, &test_every)) return usage();
+      if (!example_parse_long(argv[++i], 1, &test_every)) return usage();
     } else if (i + 1 < argc && !strcmp(argv[i], "--seed")) {
-      if (!parse_long(argv[++i], 1, &seed)) return usage();
+      if (!example_parse_long(argv[++i], 1, &seed)) return usage();
     } else if (i + 1 < argc && !strcmp(argv[i], "--threads")) {
-      if (!parse_long(argv[++i], 0, &threads)) return usage();
+      if (!example_parse_long(argv[++i], 0, &threads)) return usage();
     } else if (!strcmp(argv[i], "--no-summaries")) {
       summaries = false;
     } else {
@@ -123,21 +116,10 @@ int main(int argc, char **argv) {
     }
   }
 
-  rill_status *st = rill_status_new();
-  rill_graph *g = rill_graph_new();
-  if (!st || !g) {
-    fprintf(stderr, "mnist_summaries: out of memory\n");
-    rill_status_delete(st);
-    rill_graph_delete(g);
-    return 1;
-  }
-  rill_mnist *mnist = rill_mnist_read(data_dir, true, 5000, (uint64_t)seed, st);
-  if (!mnist) {
-    fprintf(stderr, "mnist_summaries: reading MNIST: %s\n", rill_status_message(st));
-    rill_status_delete(st);
-    rill_graph_delete(g);
-    return 1;
-  }
+  rill_status *st;
+  rill_graph *g;
+  rill_mnist *mnist = example_open_mnist("mnist_summaries", data_dir, true, seed, &st, &g);
+  if (!mnist) return 1;
 
   rill_graph_set_random_seed(g, seed);
   rill_name_scope_push(g, "input");
